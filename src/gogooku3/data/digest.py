@@ -1,0 +1,59 @@
+"""Full content digests (sha256) of frames and files.
+
+MLflow's own dataset digest hashes only the first 10,000 rows; these hash every value,
+independently of chunking and of the library version that produced the frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+
+def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _update_with_series(digest: "hashlib._Hash", series: pl.Series) -> None:
+    digest.update(f"{series.name}\x1f{series.dtype}\x1f{len(series)}\x1e".encode())
+    nulls = series.is_null().to_numpy()
+    digest.update(np.packbits(nulls).tobytes())
+    if series.dtype == pl.String or series.dtype == pl.Categorical:
+        import pyarrow as pa
+
+        array = series.cast(pl.String).fill_null("").to_arrow()
+        array = pa.compute.cast(array, pa.large_string())
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        _, offsets, data = array.buffers()
+        digest.update(memoryview(offsets))
+        digest.update(memoryview(data))
+    else:
+        if series.dtype.is_temporal():
+            series = series.to_physical()
+        values = series.fill_null(0).to_numpy()
+        digest.update(np.ascontiguousarray(values).tobytes())
+
+
+def frame_sha256(frame: pl.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for series in frame.get_columns():
+        _update_with_series(digest, series)
+    return digest.hexdigest()
+
+
+def combine_digests(parts: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
+    """One sha256 over named part digests, in the given order."""
+    items = parts.items() if isinstance(parts, Mapping) else parts
+    digest = hashlib.sha256()
+    for name, value in items:
+        digest.update(f"{name}={value}\n".encode())
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""From a feature panel and targets to model-ready data: targets, splits, normalization."""

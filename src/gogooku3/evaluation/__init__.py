@@ -1,0 +1,1 @@
+"""Pure functions of predictions and targets: no I/O, no tracking."""

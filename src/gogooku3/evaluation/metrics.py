@@ -1,0 +1,178 @@
+"""Cross-sectional signal metrics and a long-short decile portfolio.
+
+Every metric is computed per trading day across stocks, then summarized over days:
+``rank_ic`` is the mean over days of the Spearman correlation between prediction and
+realized forward return; ``ic`` the same with Pearson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+TRADING_DAYS = 252
+
+
+def daily_ic(frame: pl.DataFrame, pred: str, target: str, min_stocks: int = 10) -> pl.DataFrame:
+    """Per date: ``ic`` (Pearson), ``rank_ic`` (Spearman), ``hit_rate`` and the stock count.
+
+    ``hit_rate`` is the share of stocks whose prediction and realized return fall on the
+    same side of that day's cross-sectional median.
+    """
+    valid = frame.select("Date", pred, target).drop_nulls().filter(pl.col(pred).is_finite())
+    side = lambda c: (pl.col(c) - pl.col(c).median().over("Date")).sign()  # noqa: E731
+    return (
+        valid.with_columns(_hit=(side(pred) == side(target)).cast(pl.Float64))
+        .group_by("Date")
+        .agg(
+            n=pl.len(),
+            ic=pl.corr(pred, target, method="pearson"),
+            rank_ic=pl.corr(pred, target, method="spearman"),
+            hit_rate=pl.col("_hit").mean(),
+        )
+        .filter(pl.col("n") >= min_stocks)
+        .with_columns(pl.col("ic", "rank_ic").fill_nan(None))
+        .sort("Date")
+    )
+
+
+def newey_west_tstat(values: np.ndarray, lags: int) -> float:
+    """t-statistic of the mean with a Newey-West (Bartlett) long-run variance.
+
+    Forward returns over h days overlap, so daily ICs at horizon h are autocorrelated up
+    to lag h - 1; an i.i.d. t-stat would overstate significance.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 3:
+        return float("nan")
+    d = x - x.mean()
+    var = d @ d / n
+    for lag in range(1, min(lags, n - 1) + 1):
+        var += 2.0 * (1.0 - lag / (lags + 1.0)) * (d[lag:] @ d[:-lag]) / n
+    return float(x.mean() / np.sqrt(var / n)) if var > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class LongShort:
+    """Daily net returns of the long-short book and its summary statistics."""
+
+    daily: pl.DataFrame  # Date, gross, cost, net, turnover
+    annual_return: float
+    sharpe: float
+    max_drawdown: float
+    turnover: float
+
+
+def long_short(
+    frame: pl.DataFrame,
+    pred: str,
+    daily_return: str,
+    holding: int = 1,
+    quantile: float = 0.1,
+    cost_bps: float = 10.0,
+) -> LongShort:
+    """A long top-decile, short bottom-decile book, equal weights, held ``holding`` days.
+
+    Each day a new cohort is formed from that day's predictions alone and kept for
+    ``holding`` days (overlapping cohorts, 1/holding of capital each), so the book is
+    daily and its P&L uses 1-day forward returns ``daily_return`` (return from t to t+1).
+    A missing forward return (suspension, delisting) counts as 0. Costs are
+    ``cost_bps`` per unit traded, on sum |delta w|; ``turnover`` is the mean daily
+    one-way share of the book traded (sum |delta w| / 2).
+    """
+    pivot = lambda col: frame.pivot(on="Code", index="Date", values=col, sort_columns=True).sort("Date")  # noqa: E731
+    preds = pivot(pred)
+    dates = preds.get_column("Date")
+    p = preds.drop("Date").to_numpy().astype(float)
+    r = pivot(daily_return).select(preds.columns).drop("Date").to_numpy().astype(float)
+    r = np.nan_to_num(r, nan=0.0)
+
+    valid = np.isfinite(p)
+    count = valid.sum(axis=1, keepdims=True)
+    k = np.floor(count * quantile)
+    ranks = np.where(valid, np.argsort(np.argsort(np.where(valid, p, np.inf), axis=1), axis=1), -1)
+    long = valid & (ranks >= count - k) & (k > 0)
+    short = valid & (ranks < k) & (k > 0)
+    cohort = long / np.maximum(k, 1) - short / np.maximum(k, 1)
+
+    # Position = average of the last `holding` cohorts (a running sum over days).
+    cum = np.cumsum(np.vstack([np.zeros((1, cohort.shape[1])), cohort]), axis=0)
+    start = np.maximum(np.arange(1, len(cohort) + 1) - holding, 0)
+    weights = (cum[1:] - cum[start]) / holding
+
+    traded = np.abs(np.diff(np.vstack([np.zeros((1, weights.shape[1])), weights]), axis=0)).sum(axis=1)
+    gross = (weights * r).sum(axis=1)
+    cost = traded * cost_bps / 1e4
+    net = gross - cost
+    equity = np.cumprod(1.0 + net)
+    drawdown = equity / np.maximum.accumulate(equity) - 1.0
+    std = net.std(ddof=1) if len(net) > 1 else float("nan")
+    return LongShort(
+        daily=pl.DataFrame({"Date": dates, "gross": gross, "cost": cost, "net": net, "turnover": traded / 2}),
+        annual_return=float(net.mean() * TRADING_DAYS),
+        sharpe=float(net.mean() / std * np.sqrt(TRADING_DAYS)) if std and std > 0 else float("nan"),
+        max_drawdown=float(drawdown.min()) if len(drawdown) else float("nan"),
+        turnover=float(np.mean(traded / 2)),
+    )
+
+
+def evaluate_horizon(
+    frame: pl.DataFrame,
+    pred: str,
+    target: str,
+    daily_return: str,
+    horizon: int,
+    quantile: float = 0.1,
+    cost_bps: float = 10.0,
+    min_stocks: int = 10,
+) -> tuple[dict[str, float], pl.DataFrame, LongShort]:
+    """All metrics of one prediction column at one horizon, plus the daily series."""
+    ic = daily_ic(frame, pred, target, min_stocks)
+    book = long_short(frame, pred, daily_return, holding=horizon, quantile=quantile, cost_bps=cost_bps)
+    rank_ic = ic.get_column("rank_ic").drop_nulls().to_numpy()
+    pearson = ic.get_column("ic").drop_nulls().to_numpy()
+    stats = {
+        "ic": _mean(pearson),
+        "rank_ic": _mean(rank_ic),
+        "icir": _ratio(pearson),
+        "rank_icir": _ratio(rank_ic),
+        "rank_ic_tstat": newey_west_tstat(rank_ic, lags=horizon),
+        "hit_rate": _mean(ic.get_column("hit_rate").to_numpy()),
+        "annual_return": book.annual_return,
+        "sharpe": book.sharpe,
+        "max_drawdown": book.max_drawdown,
+        "turnover": book.turnover,
+        "n_days": float(len(rank_ic)),
+    }
+    return stats, ic, book
+
+
+def evaluate(
+    frame: pl.DataFrame,
+    horizons: Sequence[int],
+    pred_template: str = "pred_h{h}",
+    quantile: float = 0.1,
+    cost_bps: float = 10.0,
+    min_stocks: int = 10,
+) -> tuple[dict[str, float], dict[int, pl.DataFrame], dict[int, LongShort]]:
+    """Metrics for every horizon; keys like ``rank_ic_h5``. Needs ``target_h1`` for the P&L."""
+    metrics, ics, books = {}, {}, {}
+    for h in horizons:
+        stats, ics[h], books[h] = evaluate_horizon(
+            frame, pred_template.format(h=h), f"target_h{h}", "target_h1", h, quantile, cost_bps, min_stocks
+        )
+        metrics.update({f"{name}_h{h}": value for name, value in stats.items()})
+    return metrics, ics, books
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(np.mean(x)) if len(x) else float("nan")
+
+
+def _ratio(x: np.ndarray) -> float:
+    return float(np.mean(x) / np.std(x, ddof=1)) if len(x) > 1 and np.std(x, ddof=1) > 0 else float("nan")

@@ -1,0 +1,1 @@
+"""Predictors that take plain arrays and hyper-parameters; no tracking, no Hydra."""

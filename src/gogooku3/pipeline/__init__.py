@@ -1,0 +1,1 @@
+"""Wires the stages together; the only layer that knows all of them."""

@@ -1,0 +1,40 @@
+"""Entry-point glue between Hydra and the experiment: errors, overrides, return value."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from gogooku3.errors import GogookuError
+
+log = logging.getLogger("gogooku3")
+
+
+def run_task(cfg: DictConfig) -> float | None:
+    """Run the experiment; return ``cfg.optimized_metric`` for a sweeper.
+
+    A :class:`GogookuError` (bad input or config) in a single run prints one line and
+    exits with code 2; in a multirun it propagates so the sweeper records a failed trial.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hydra_cfg = HydraConfig.get()
+    try:
+        from gogooku3.pipeline.experiment import run_experiment
+
+        metrics = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
+    except GogookuError as exc:
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            raise
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    name = cfg.get("optimized_metric")
+    if name is None:
+        return None
+    if name not in metrics:
+        raise GogookuError(f"optimized_metric={name!r} is not a metric of this run; known: {sorted(metrics)[:20]}")
+    return metrics[name]

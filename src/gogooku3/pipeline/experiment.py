@@ -1,0 +1,183 @@
+"""The one place that wires data -> quality -> features -> datasets -> training -> evaluation -> tracking."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gogooku3.data.market import MarketData
+from gogooku3.datasets.panel import Panel
+from gogooku3.datasets.split import Fold, walk_forward_folds
+from gogooku3.datasets.targets import forward_returns
+from gogooku3.evaluation.metrics import evaluate
+from gogooku3.pipeline.provenance import git_state
+from gogooku3.schema import pred_column, target_column
+from gogooku3.tracking.lineage import Lineage, describe_frame
+from gogooku3.tracking.redact import redact_overrides
+
+log = logging.getLogger(__name__)
+
+
+def instantiate(node: Any, **kwargs: Any) -> Any:
+    """Hydra-instantiate a config node, leaving out its display-only ``name`` key."""
+    from hydra.utils import instantiate as hydra_instantiate
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.to_container(node, resolve=True)
+    config.pop("name", None)
+    return hydra_instantiate(config, **kwargs)
+
+
+def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> dict[str, float]:
+    """Train, evaluate and log one experiment; returns every logged summary metric."""
+    from omegaconf import OmegaConf
+
+    from gogooku3.tracking.mlflow_run import MlflowRun
+
+    config = OmegaConf.to_container(cfg, resolve=True)
+    horizons = sorted(int(h) for h in cfg.horizons)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tracking = cfg.tracking
+    sha, dirty = git_state(Path(cfg.paths.root_dir))
+    lineage = Lineage(run={"git_sha": sha, "git_dirty": dirty, "overrides": redact_overrides(overrides)})
+
+    # Input and split errors surface before anything is written.
+    market = _load_market(cfg, lineage)
+    folds = _split(cfg, market, horizons, lineage)
+
+    with MlflowRun(
+        tracking.uri, tracking.experiment, Path(tracking.artifact_root), tracking.run_name, tracking.parent_run_id
+    ) as run:
+        run.log_config(config, overrides)
+        run.set_tags({"git_sha": sha, "git_dirty": str(dirty).lower(), "data_digest": market.digest,
+                      "data": cfg.data.name, "model": cfg.model.name, "features": cfg.features.name})  # fmt: skip
+        run.log_environment()
+        run.log_dataset(cfg.data.name, market.source, market.digest, {k: str(v) for k, v in market.quotes.schema.items()})
+
+        panel, feature_panel = _build_panel(cfg, market, horizons, lineage)
+        run.log_json(feature_panel.metadata(), "features/metadata.json")
+        predictions, val = _train_folds(cfg, panel, folds, run, run_dir, lineage)
+
+        metrics = _evaluate(cfg, market, panel, predictions, horizons, run, run_dir, lineage)
+        metrics.update({k: sum(v) / len(v) for k, v in val.items()})
+        run.log_metrics(metrics)
+
+        run.log_json(lineage.to_dict(), "lineage/lineage.json")
+        log.info("run %s: %s", run.run_id, _headline(metrics, horizons))
+        return metrics
+
+
+def _load_market(cfg: Any, lineage: Lineage) -> MarketData:
+    with lineage.step("ingest", params={"source": cfg.data.name}) as step:
+        market = instantiate(cfg.data).load()
+        step["outputs"]["quotes"] = {**describe_frame(market.quotes, digest=False), "data_digest": market.digest}
+    log.info("data: %d rows, %d codes, digest %s", market.quotes.height, len(market.codes), market.digest[:12])
+    return market
+
+
+def _build_panel(cfg: Any, market: MarketData, horizons: list[int], lineage: Lineage) -> tuple[Panel, Any]:
+    from gogooku3.features import build_features
+
+    store = Path(cfg.paths.output_dir) / "feature_store" if cfg.features.get("store", False) else None
+    with lineage.step("features", inputs=["ingest"], params={"set": cfg.features.name}) as step:
+        features = build_features(market, cfg.features.groups, name=cfg.features.name, store_dir=store)
+        step["outputs"]["features"] = {**describe_frame(features.frame, digest=False), "from_cache": features.from_cache,
+                                       "config_hash": features.config_hash, "count": len(features.names)}  # fmt: skip
+    with lineage.step("targets", inputs=["ingest"], params={"horizons": horizons}) as step:
+        targets = forward_returns(market.quotes, sorted(set(horizons) | {1}))
+        step["outputs"]["targets"] = describe_frame(targets, digest=False)
+    frame = features.frame.join(targets, on=["Code", "Date"], how="left", maintain_order="left")
+    return Panel(frame=frame, features=tuple(features.names), horizons=tuple(horizons), listed=market.listed), features
+
+
+def _split(cfg: Any, market: MarketData, horizons: list[int], lineage: Lineage) -> list[Fold]:
+    dates = market.quotes.get_column("Date").unique().sort().to_list()
+    with lineage.step("split", inputs=["ingest"], params=dict(cfg.split)) as step:
+        folds = walk_forward_folds(dates, max_horizon=max(horizons), **cfg.split)
+        step["outputs"]["folds"] = [f.as_dict() for f in folds]
+    return folds
+
+
+def _train_folds(
+    cfg: Any, panel: Panel, folds: list[Fold], run: Any, run_dir: Path, lineage: Lineage
+) -> tuple[pl.DataFrame, dict[str, list[float]]]:
+    from gogooku3.sweep.context import report_intermediate
+
+    predictions, val = [], {}
+    for fold in folds:
+
+        def log_metric(name: str, value: float, step: int, k: int = fold.index) -> None:
+            run.log_metric(f"fold{k}/{name}", value, step)
+            if name == cfg.optimized_metric and k == len(folds) - 1:
+                report_intermediate(value, step)  # may raise optuna.TrialPruned in a sweep
+
+        with lineage.step(f"train_fold{fold.index}", inputs=["split"], params=fold.as_dict()) as step:
+            estimator = instantiate(
+                cfg.model, horizons=list(panel.horizons), seed=int(cfg.seed) + fold.index,
+                trainer=cfg.get("trainer"), output_dir=str(run_dir / f"fold{fold.index}"),
+            )  # fmt: skip
+            results = estimator.fit(panel, fold, log_metric)
+            step["outputs"]["validation"] = results
+        with lineage.step(f"predict_fold{fold.index}", inputs=[f"train_fold{fold.index}"]) as step:
+            preds = estimator.predict(panel, *fold.test).with_columns(fold=pl.lit(fold.index, pl.Int32))
+            step["outputs"]["predictions"] = describe_frame(preds, digest=False)
+        predictions.append(preds)
+        for name, value in results.items():
+            val.setdefault(name, []).append(value)
+            run.log_metric(f"fold/{name.replace('/', '_')}", value, fold.index)
+        log.info("fold %d: %s", fold.index, {k: round(v, 4) for k, v in results.items() if k.startswith("val/")})
+    if cfg.tracking.get("log_model", True) and (bundle := estimator.model_bundle()) is not None:
+        if bundle.input_example is None:
+            bundle.input_example = panel.between(*folds[-1].test).select(panel.features).head(5).to_pandas()
+        run.log_model(bundle)
+    return pl.concat(predictions), val
+
+
+def _evaluate(
+    cfg: Any, market: MarketData, panel: Panel, predictions: pl.DataFrame, horizons: list[int],
+    run: Any, run_dir: Path, lineage: Lineage,
+) -> dict[str, float]:  # fmt: skip
+    from gogooku3.tracking.plots import plot_cumulative_long_short, plot_daily_rank_ic
+
+    targets = [target_column(h) for h in sorted(set(horizons) | {1})]
+    frame = predictions.join(panel.frame.select("Code", "Date", *targets), on=["Code", "Date"], how="left")
+    options = dict(cfg.evaluation)
+    with lineage.step("evaluate", inputs=[s["name"] for s in lineage.steps if s["name"].startswith("predict")]) as step:
+        scores, ics, books = evaluate(frame, horizons, **options)
+        metrics = {f"test/{k}": v for k, v in scores.items()}
+        if market.oracle is not None:
+            oracle = frame.join(market.oracle, on=["Code", "Date"], how="left")
+            oracle_scores, _, _ = evaluate(oracle, horizons, pred_template="oracle_h{h}", **options)
+            metrics.update({f"test/oracle_{k}": v for k, v in oracle_scores.items()})
+            for h in horizons:
+                attainable = oracle_scores[f"rank_ic_h{h}"]
+                metrics[f"test/oracle_capture_h{h}"] = scores[f"rank_ic_h{h}"] / attainable if attainable else float("nan")
+        step["outputs"]["metrics"] = {k: v for k, v in metrics.items() if "rank_ic_h" in k}
+
+    columns = ["Code", "Date", *[c for h in horizons for c in (pred_column(h), target_column(h))], "fold"]
+    frame.select(columns).sort("Date", "Code").write_parquet(run_dir / "test.parquet")
+    run.log_artifact(run_dir / "test.parquet", "predictions")
+    plots = [
+        plot_cumulative_long_short({h: b.daily for h, b in books.items()}, run_dir / "cumulative_long_short.png"),
+        plot_daily_rank_ic(ics[horizons[0]], run_dir / "daily_rank_ic.png", horizons[0]),
+    ]
+    for path in plots:
+        run.log_artifact(path, "plots")
+    daily = pl.concat([ic.with_columns(horizon=pl.lit(h)) for h, ic in ics.items()])
+    daily.write_parquet(run_dir / "daily_ic.parquet")
+    run.log_artifact(run_dir / "daily_ic.parquet", "evaluation")
+    return metrics
+
+
+def _headline(metrics: Mapping[str, float], horizons: list[int]) -> str:
+    parts = []
+    for h in horizons:
+        part = f"h{h} RankIC {metrics.get(f'test/rank_ic_h{h}', float('nan')):.4f}"
+        if f"test/oracle_rank_ic_h{h}" in metrics:
+            part += f" (oracle {metrics[f'test/oracle_rank_ic_h{h}']:.4f})"
+        parts.append(part)
+    return "; ".join(parts)

@@ -1,0 +1,1 @@
+"""Everything that leaves the process: MLflow runs, plots, lineage. Imports mlflow lazily."""

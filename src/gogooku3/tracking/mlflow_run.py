@@ -1,0 +1,208 @@
+"""One MLflow run: config, params, tags, dataset lineage, metrics, artifacts and models.
+
+The artifact and metric names used here are a contract read by outside tools.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gogooku3.tracking.redact import flatten, redact, redact_overrides
+
+log = logging.getLogger(__name__)
+
+PACKAGES = (
+    "gogooku3", "numpy", "pandas", "polars", "pyarrow", "scipy", "lightgbm", "torch", "lightning",
+    "torch-geometric", "mlflow", "optuna", "hydra-core", "omegaconf", "great-expectations", "exchange-calendars",
+)  # fmt: skip
+MAX_PARAM_LENGTH = 6000  # MLflow's limit; longer values are logged whole in config/config.yaml
+FLUSH_EVERY = 900
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+class MlflowRun:
+    """Context manager around ``mlflow.start_run`` with buffered metric logging.
+
+    On an exception the run ends FAILED; on ``optuna.TrialPruned`` it ends KILLED with tag
+    ``trial_state=PRUNED`` so sweeps show pruned trials for what they are.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        experiment: str,
+        artifact_root: Path,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> None:
+        self.uri, self.experiment, self.artifact_root = uri, experiment, Path(artifact_root)
+        self.run_name, self.parent_run_id = run_name, parent_run_id
+        self._pending: list[Any] = []
+        self.run_id: str | None = None
+
+    def __enter__(self) -> MlflowRun:
+        import mlflow
+
+        self._mlflow = mlflow
+        mlflow.set_tracking_uri(self.uri)
+        experiment = mlflow.get_experiment_by_name(self.experiment)
+        if experiment is None:
+            self.artifact_root.mkdir(parents=True, exist_ok=True)
+            experiment_id = mlflow.create_experiment(self.experiment, artifact_location=self.artifact_root.as_uri())
+        else:
+            experiment_id = experiment.experiment_id
+        run = mlflow.start_run(experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id)
+        self.run_id = run.info.run_id
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        status = "FINISHED"
+        if exc_type is not None:
+            status = "KILLED" if exc_type.__name__ == "TrialPruned" else "FAILED"
+            self._mlflow.set_tag("trial_state", "PRUNED" if status == "KILLED" else "FAILED")
+            self._mlflow.set_tag("error", f"{exc_type.__name__}: {redact(str(exc))}"[:5000])
+        try:
+            self.flush()
+        finally:
+            self._mlflow.end_run(status=status)
+
+    # --- configuration and identity -----------------------------------------------------
+    def log_config(self, config: Mapping[str, Any], overrides: list[str]) -> None:
+        """``config/config.yaml`` (resolved), ``config/overrides.yaml`` and flattened params."""
+        safe = redact(dict(config))
+        self._mlflow.log_text(yaml.safe_dump(safe, sort_keys=False), "config/config.yaml")
+        self._mlflow.log_text(yaml.safe_dump(redact_overrides(overrides)), "config/overrides.yaml")
+        params = {k: _param_value(v) for k, v in flatten(safe).items()}
+        items = list(params.items())
+        for i in range(0, len(items), 100):
+            self._mlflow.log_params(dict(items[i : i + 100]))
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        self._mlflow.set_tags({k: str(redact(v, k)) for k, v in tags.items()})
+
+    def log_dataset(self, name: str, source: str, digest: str, schema: Mapping[str, str], context: str = "training") -> None:
+        """Record the input as an MLflow dataset whose digest covers every row.
+
+        MLflow caps a dataset digest at 36 characters, so the dataset carries the first 32
+        hex digits of our sha256 and the whole value as its ``sha256`` input tag (and the
+        run as its ``data_digest`` tag).
+        """
+        from mlflow.data.meta_dataset import MetaDataset
+        from mlflow.types import ColSpec, Schema
+
+        if "://" in source and not source.startswith("file://"):
+            from mlflow.data.code_dataset_source import CodeDatasetSource
+
+            dataset_source = CodeDatasetSource(tags={"uri": redact(source)})
+        else:
+            from mlflow.data.artifact_dataset_sources import LocalArtifactDatasetSource
+
+            dataset_source = LocalArtifactDatasetSource(source)
+        columns = Schema([ColSpec(type=_mlflow_type(dtype), name=col) for col, dtype in schema.items()])
+        dataset = MetaDataset(dataset_source, name=name, digest=digest[:32], schema=columns)
+        self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
+
+    def log_environment(self) -> None:
+        versions = package_versions()
+        self._mlflow.log_dict(versions, "environment/packages.json")
+        self._mlflow.set_tags({"python_version": versions["python"]})
+
+    # --- metrics -------------------------------------------------------------------------
+    def log_metric(self, name: str, value: float, step: int = 0) -> None:
+        from mlflow.entities import Metric
+
+        if value is None or value != value:  # skip NaN: "no value" is not a metric
+            return
+        self._pending.append(Metric(name, float(value), _now_ms(), int(step)))
+        if len(self._pending) >= FLUSH_EVERY:
+            self.flush()
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        for name, value in metrics.items():
+            self.log_metric(name, value, step)
+
+    def flush(self) -> None:
+        if self._pending and self.run_id:
+            from mlflow import MlflowClient
+
+            MlflowClient(self.uri).log_batch(self.run_id, metrics=self._pending)
+            self._pending = []
+
+    # --- artifacts -----------------------------------------------------------------------
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        self._mlflow.log_artifact(str(path), artifact_path)
+
+    def log_artifacts(self, directory: Path, artifact_path: str | None = None) -> None:
+        self._mlflow.log_artifacts(str(directory), artifact_path)
+
+    def log_json(self, obj: Any, artifact_file: str) -> None:
+        self._mlflow.log_text(json.dumps(redact(obj), indent=2, default=str), artifact_file)
+
+    def log_model(self, bundle: Any, name: str = "model") -> None:
+        """Log a fitted model in its MLflow flavor, with a signature."""
+        from mlflow.models import infer_signature
+
+        if bundle.flavor == "lightgbm":
+            import mlflow.lightgbm
+
+            for h, booster in bundle.model.items():
+                example = bundle.input_example
+                signature = infer_signature(example, booster.predict(example)) if example is not None else None
+                mlflow.lightgbm.log_model(
+                    booster, name=f"{name}_h{h}", signature=signature, input_example=example,
+                    pip_requirements=[f"lightgbm=={metadata.version('lightgbm')}"],
+                )  # fmt: skip
+        elif bundle.flavor == "pytorch":
+            import mlflow.pytorch
+
+            mlflow.pytorch.log_model(
+                bundle.model,
+                name=name,
+                signature=bundle.extra.get("signature"),
+                input_example=bundle.input_example,
+                serialization_format="pickle",  # set explicitly: 3.14 made pt2 (torch.export) the default
+                pip_requirements=[f"torch=={metadata.version('torch').split('+')[0]}"],
+            )
+        else:
+            raise ValueError(f"unknown model flavor {bundle.flavor!r}")
+
+
+def _param_value(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return text if len(text) <= MAX_PARAM_LENGTH else text[: MAX_PARAM_LENGTH - 3] + "..."
+
+
+def _mlflow_type(dtype: str) -> str:
+    dtype = dtype.lower()
+    if dtype.startswith(("float", "decimal")):
+        return "double"
+    if dtype.startswith(("int", "uint")):
+        return "long"
+    if dtype.startswith(("date", "datetime")):
+        return "datetime"
+    if dtype.startswith("bool"):
+        return "boolean"
+    return "string"
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)

@@ -1,0 +1,1 @@
+"""Fitting procedures: turn a Panel and a Fold into a fitted estimator and predictions."""
