@@ -114,3 +114,21 @@ def test_bad_input_exits_with_one_line(tmp_path, small_market, make, overrides, 
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("gogooku3: error: ") and message in lines[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_cli_start_imports_no_heavy_library():
+    """`--cfg job` must stay fast: nothing heavy is imported before the job runs."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['train.py', '--cfg', 'job']\n"
+        "try:\n    runpy.run_path('train.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "heavy = ('torch', 'lightning', 'torch_geometric', 'great_expectations', 'mlflow', 'optuna', 'lightgbm')\n"
+        "print('HEAVY', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in result.stdout, result.stdout[-500:] + result.stderr[-2000:]
