@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -34,7 +36,8 @@ def daily_rank_ic(pred: np.ndarray, target: np.ndarray, min_stocks: int = 10) ->
     p = rank_rows(np.where(both, pred, np.nan))
     t = rank_rows(np.where(both, target, np.nan))
     n = both.sum(axis=1)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # days with no valid cell: NaN, by design
         p = p - np.nanmean(p, axis=1, keepdims=True)
         t = t - np.nanmean(t, axis=1, keepdims=True)
         cov = np.nansum(p * t, axis=1)

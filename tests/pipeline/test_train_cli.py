@@ -53,7 +53,8 @@ def test_run_logs_the_contract(finished_run):
     features = json.loads((art / "features/metadata.json").read_text())
     assert {"name", "group", "window"} <= set(features[0])
     steps = [s["name"] for s in json.loads((art / "lineage/lineage.json").read_text())["steps"]]
-    assert steps[:4] == ["ingest", "split", "features", "targets"] and steps[-1] == "evaluate"
+    assert steps[:6] == ["ingest", "validate", "split", "features", "validate_features", "targets"]
+    assert steps[-2:] == ["evaluate", "validate_outputs"]
 
 
 def test_dataset_input_carries_the_full_digest(finished_run):
@@ -92,6 +93,11 @@ def test_cfg_job_prints_the_composed_config(tmp_path):
     assert "n_stocks: 300" in result.stdout and "_target_: gogooku3.training.lightgbm.LightGBMEstimator" in result.stdout
 
 
+def _impossible_bar(quotes: pl.DataFrame) -> pl.DataFrame:
+    row = pl.int_range(pl.len()) == 100
+    return quotes.with_columns(pl.when(row).then(pl.col("Low") - 50).otherwise(pl.col("High")).alias("High"))
+
+
 @pytest.mark.parametrize(
     "make, overrides, message",
     [
@@ -101,6 +107,7 @@ def test_cfg_job_prints_the_composed_config(tmp_path):
         (lambda q: pl.concat([q, q.tail(1)]), ["data=parquet"], "duplicate (Code, Date) key"),
         (lambda q: q.head(0), ["data=parquet"], "the file has no rows"),
         (None, ["split.embargo_days=3"], "split.embargo_days=3 is shorter than the longest horizon 20"),
+        (_impossible_bar, ["data=parquet"], "quality gate 'raw' failed 1 of"),
     ],
 )
 def test_bad_input_exits_with_one_line(tmp_path, small_market, make, overrides, message):
@@ -132,3 +139,31 @@ def test_cli_start_imports_no_heavy_library():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "HEAVY []" in result.stdout, result.stdout[-500:] + result.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_wandb_offline_mirrors_the_run(tmp_path):
+    outputs = tmp_path / "outputs"
+    result = run_cli(
+        "train.py", [*SMALL, "tracking.wandb.enabled=true", "tracking.wandb.mode=offline", "tracking.log_model=false"], outputs
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = mlflow_runs(outputs).iloc[0]
+    (record,) = outputs.rglob("offline-run-*/run-*.wandb")  # W&B's offline record, synced later
+    data = record.read_bytes()
+    for expected in ("test/rank_ic_h1", "fold1/val/rank_ic_h1", "num_leaves", run.run_id,
+                     run["tags.data_digest"]):  # fmt: skip
+        assert expected.encode() in data, expected
+    assert list(record.parent.glob("files/media/images/plots/*.png"))
+
+
+@pytest.mark.slow
+def test_user_parquet_trains_and_quality_off_lets_a_bad_bar_through(tmp_path, small_market):
+    path = tmp_path / "quotes.parquet"
+    _impossible_bar(small_market.quotes).write_parquet(path)
+    small = [o for o in SMALL if not o.startswith("data.")]
+    result = run_cli("train.py", [*small, "data=parquet", f"data.path={path}", "quality=off"], tmp_path / "outputs")
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = mlflow_runs(tmp_path / "outputs").iloc[0]
+    assert run["tags.data"] == "parquet" and np.isfinite(run["metrics.test/rank_ic_h1"])
+    assert "metrics.test/oracle_rank_ic_h1" not in run.index  # no oracle for real data

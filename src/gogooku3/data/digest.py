@@ -28,9 +28,10 @@ def _update_with_series(digest: "hashlib._Hash", series: pl.Series) -> None:
     digest.update(np.packbits(nulls).tobytes())
     if series.dtype == pl.String or series.dtype == pl.Categorical:
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         array = series.cast(pl.String).fill_null("").to_arrow()
-        array = pa.compute.cast(array, pa.large_string())
+        array = pc.cast(array, pa.large_string())
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()
         _, offsets, data = array.buffers()

@@ -58,6 +58,7 @@ DECAY = {"reversal": 0.6, "leadlag": 0.5, "volume": 0.5}
 # Scale of mu in daily log-return units at signal_strength=1 (calibrated so that the
 # oracle's mean daily RankIC at h=1 is about 0.07 on the default market).
 SIGNAL_REF = 0.0018
+MAX_DAILY_MOVE = 0.12  # log return; inside the TSE daily price limit at every price level (>= 14%)
 CLUSTER_VOL = 0.010  # daily volatility of a hidden cluster's common move
 E_TANH2 = 0.3943  # E[tanh(Z)^2] for Z ~ N(0, 1): keeps the volume state at unit variance
 
@@ -217,6 +218,7 @@ def generate_market(
     # --- returns and prices ------------------------------------------------------------------
     log_ret = beta * market + sector_ret[:, sector_idx] + resid
     log_ret[1:] += mu[:-1]
+    np.clip(log_ret, -MAX_DAILY_MOVE, MAX_DAILY_MOVE, out=log_ret)  # rare tail days stop at the limit
     adj_close = np.exp(rng.normal(np.log(2500), 0.7, N) + np.cumsum(log_ret, axis=0))
     factor = np.where(split, np.array(SPLIT_FACTORS)[rng.integers(0, len(SPLIT_FACTORS), (T, N))], 1.0)
     cum_factor = np.cumprod(factor, axis=0)  # raw = adjusted * F_t: a 1:2 split halves raw prices

@@ -14,7 +14,8 @@ from gogooku3.datasets.panel import Panel
 from gogooku3.datasets.split import Fold, walk_forward_folds
 from gogooku3.datasets.targets import forward_returns
 from gogooku3.evaluation.metrics import evaluate
-from gogooku3.pipeline.provenance import git_state
+from gogooku3.pipeline.provenance import code_digest, git_state
+from gogooku3.sweep.context import current_study_name, current_trial_number, report_intermediate
 from gogooku3.schema import pred_column, target_column
 from gogooku3.tracking.lineage import Lineage, describe_frame
 from gogooku3.tracking.redact import redact_overrides
@@ -36,6 +37,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> dict[str, f
     """Train, evaluate and log one experiment; returns every logged summary metric."""
     from omegaconf import OmegaConf
 
+    from gogooku3.tracking.lineage_plot import render_lineage
     from gogooku3.tracking.mlflow_run import MlflowRun
 
     config = OmegaConf.to_container(cfg, resolve=True)
@@ -45,30 +47,53 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> dict[str, f
     sha, dirty = git_state(Path(cfg.paths.root_dir))
     lineage = Lineage(run={"git_sha": sha, "git_dirty": dirty, "overrides": redact_overrides(overrides)})
 
-    # Input and split errors surface before anything is written.
+    # Input, quality and split errors surface before anything is logged.
     market = _load_market(cfg, lineage)
+    gates = _quality_gates(cfg, market, run_dir)
+    market = _check_market(gates, market, lineage)
     folds = _split(cfg, market, horizons, lineage)
 
     with MlflowRun(
-        tracking.uri, tracking.experiment, Path(tracking.artifact_root), tracking.run_name, tracking.parent_run_id
-    ) as run:
+        tracking.uri, tracking.experiment, Path(tracking.artifact_root), tracking.run_name, tracking.parent_run_id,
+        mirror=_wandb(tracking), mirror_group=current_study_name() or tracking.parent_run_id,
+    ) as run:  # fmt: skip
         run.log_config(config, overrides)
         run.set_tags({"git_sha": sha, "git_dirty": str(dirty).lower(), "data_digest": market.digest,
+                      "code_digest": code_digest(Path(cfg.paths.root_dir)),
                       "data": cfg.data.name, "model": cfg.model.name, "features": cfg.features.name})  # fmt: skip
+        if (trial := current_trial_number()) is not None:
+            run.set_tags({"optuna_trial": trial})
         run.log_environment()
         run.log_dataset(cfg.data.name, market.source, market.digest, {k: str(v) for k, v in market.quotes.schema.items()})
 
-        panel, feature_panel = _build_panel(cfg, market, horizons, lineage)
+        panel, feature_panel = _build_panel(cfg, market, horizons, gates, lineage)
         run.log_json(feature_panel.metadata(), "features/metadata.json")
         predictions, val = _train_folds(cfg, panel, folds, run, run_dir, lineage)
 
-        metrics = _evaluate(cfg, market, panel, predictions, horizons, run, run_dir, lineage)
+        metrics = _evaluate(cfg, market, panel, predictions, horizons, gates, run, run_dir, lineage)
         metrics.update({k: sum(v) / len(v) for k, v in val.items()})
+        with lineage.step("validate_outputs", inputs=["evaluate"]) as step:
+            gates.training_output(predictions, metrics, horizons)
+            step["outputs"]["quality"] = _gate_summary(gates, "training_output")
+        metrics.update(gates.metrics())
         run.log_metrics(metrics)
+        if gates.enabled:
+            run.log_artifacts(gates.out_dir, "quality")
 
         run.log_json(lineage.to_dict(), "lineage/lineage.json")
+        run.log_artifact(render_lineage(lineage.to_dict(), run_dir / "lineage.png"), "lineage")
         log.info("run %s: %s", run.run_id, _headline(metrics, horizons))
         return metrics
+
+
+def _wandb(tracking: Any) -> Any:
+    """The optional W&B mirror (``tracking.wandb.enabled=true``); MLflow stays the record."""
+    options = dict(tracking.get("wandb") or {})
+    if not options.pop("enabled", False):
+        return None
+    from gogooku3.tracking.wandb_logger import WandbLogger
+
+    return WandbLogger(**options)
 
 
 def _load_market(cfg: Any, lineage: Lineage) -> MarketData:
@@ -79,7 +104,35 @@ def _load_market(cfg: Any, lineage: Lineage) -> MarketData:
     return market
 
 
-def _build_panel(cfg: Any, market: MarketData, horizons: list[int], lineage: Lineage) -> tuple[Panel, Any]:
+def _quality_gates(cfg: Any, market: MarketData, run_dir: Path) -> Any:
+    """Gates for this run; timeliness is judged against ``data.end`` when the source has one."""
+    from datetime import date
+
+    from gogooku3.quality import QualityGates
+
+    end = cfg.data.get("end")
+    expected_end = date.fromisoformat(str(end)) if end else market.quotes.get_column("Date").max()
+    return QualityGates.from_config(cfg.quality, run_dir / "quality", market.calendar, expected_end)
+
+
+def _check_market(gates: Any, market: MarketData, lineage: Lineage) -> MarketData:
+    with lineage.step("validate", inputs=["ingest"]) as step:
+        market, _ = gates.raw(market)
+        market, _ = gates.processed(market)
+        step["outputs"]["quality"] = {g: _gate_summary(gates, g) for g in ("raw", "processed")}
+    return market
+
+
+def _gate_summary(gates: Any, gate: str) -> dict[str, Any]:
+    report = gates.reports.get(gate)
+    if report is None:
+        return {"status": "skipped"}
+    return {"status": report.status, "success_ratio": report.success_ratio, "rows_quarantined": report.rows_quarantined}
+
+
+def _build_panel(
+    cfg: Any, market: MarketData, horizons: list[int], gates: Any, lineage: Lineage
+) -> tuple[Panel, Any]:
     from gogooku3.features import build_features
 
     store = Path(cfg.paths.output_dir) / "feature_store" if cfg.features.get("store", False) else None
@@ -87,10 +140,13 @@ def _build_panel(cfg: Any, market: MarketData, horizons: list[int], lineage: Lin
         features = build_features(market, cfg.features.groups, name=cfg.features.name, store_dir=store)
         step["outputs"]["features"] = {**describe_frame(features.frame, digest=False), "from_cache": features.from_cache,
                                        "config_hash": features.config_hash, "count": len(features.names)}  # fmt: skip
+    with lineage.step("validate_features", inputs=["features"]) as step:
+        feature_frame, _ = gates.features(features.frame, list(features.names))
+        step["outputs"]["quality"] = _gate_summary(gates, "features")
     with lineage.step("targets", inputs=["ingest"], params={"horizons": horizons}) as step:
         targets = forward_returns(market.quotes, sorted(set(horizons) | {1}))
         step["outputs"]["targets"] = describe_frame(targets, digest=False)
-    frame = features.frame.join(targets, on=["Code", "Date"], how="left", maintain_order="left")
+    frame = feature_frame.join(targets, on=["Code", "Date"], how="left", maintain_order="left")
     return Panel(frame=frame, features=tuple(features.names), horizons=tuple(horizons), listed=market.listed), features
 
 
@@ -105,8 +161,6 @@ def _split(cfg: Any, market: MarketData, horizons: list[int], lineage: Lineage) 
 def _train_folds(
     cfg: Any, panel: Panel, folds: list[Fold], run: Any, run_dir: Path, lineage: Lineage
 ) -> tuple[pl.DataFrame, dict[str, list[float]]]:
-    from gogooku3.sweep.context import report_intermediate
-
     predictions, val = [], {}
     for fold in folds:
 
@@ -139,7 +193,7 @@ def _train_folds(
 
 def _evaluate(
     cfg: Any, market: MarketData, panel: Panel, predictions: pl.DataFrame, horizons: list[int],
-    run: Any, run_dir: Path, lineage: Lineage,
+    gates: Any, run: Any, run_dir: Path, lineage: Lineage,
 ) -> dict[str, float]:  # fmt: skip
     from gogooku3.tracking.plots import plot_cumulative_long_short, plot_daily_rank_ic
 
@@ -159,7 +213,9 @@ def _evaluate(
         step["outputs"]["metrics"] = {k: v for k, v in metrics.items() if "rank_ic_h" in k}
 
     columns = ["Code", "Date", *[c for h in horizons for c in (pred_column(h), target_column(h))], "fold"]
-    frame.select(columns).sort("Date", "Code").write_parquet(run_dir / "test.parquet")
+    stored = frame.select(columns).sort("Date", "Code")
+    gates.predictions(stored, horizons)  # gate 5: nothing malformed is stored
+    stored.write_parquet(run_dir / "test.parquet")
     run.log_artifact(run_dir / "test.parquet", "predictions")
     plots = [
         plot_cumulative_long_short({h: b.daily for h, b in books.items()}, run_dir / "cumulative_long_short.png"),

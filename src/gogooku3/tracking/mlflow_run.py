@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import warnings
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -51,9 +52,13 @@ class MlflowRun:
         artifact_root: Path,
         run_name: str | None = None,
         parent_run_id: str | None = None,
+        mirror: Any = None,
+        mirror_group: str | None = None,
     ) -> None:
         self.uri, self.experiment, self.artifact_root = uri, experiment, Path(artifact_root)
         self.run_name, self.parent_run_id = run_name, parent_run_id
+        # A second logger (W&B) receiving copies of config, tags, metrics and plots.
+        self.mirror, self.mirror_group = mirror, mirror_group
         self._pending: list[Any] = []
         self.run_id: str | None = None
 
@@ -82,6 +87,8 @@ class MlflowRun:
             self.flush()
         finally:
             self._mlflow.end_run(status=status)
+            if self.mirror is not None:
+                self.mirror.finish(failed=status != "FINISHED")
 
     # --- configuration and identity -----------------------------------------------------
     def log_config(self, config: Mapping[str, Any], overrides: list[str]) -> None:
@@ -93,9 +100,15 @@ class MlflowRun:
         items = list(params.items())
         for i in range(0, len(items), 100):
             self._mlflow.log_params(dict(items[i : i + 100]))
+        if self.mirror is not None:
+            self.mirror.start(safe, group=self.mirror_group, name=self.run_name)
+            self.mirror.set_tags({"mlflow_run_id": self.run_id})
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        self._mlflow.set_tags({k: str(redact(v, k)) for k, v in tags.items()})
+        safe = {k: str(redact(v, k)) for k, v in tags.items()}
+        self._mlflow.set_tags(safe)
+        if self.mirror is not None:
+            self.mirror.set_tags(safe)
 
     def log_dataset(self, name: str, source: str, digest: str, schema: Mapping[str, str], context: str = "training") -> None:
         """Record the input as an MLflow dataset whose digest covers every row.
@@ -112,9 +125,11 @@ class MlflowRun:
 
             dataset_source = CodeDatasetSource(tags={"uri": redact(source)})
         else:
-            from mlflow.data.artifact_dataset_sources import LocalArtifactDatasetSource
+            from mlflow.data.dataset_source_registry import resolve_dataset_source
 
-            dataset_source = LocalArtifactDatasetSource(source)
+            with warnings.catch_warnings():  # MLflow warns that two registered sources both match a path
+                warnings.simplefilter("ignore", UserWarning)
+                dataset_source = resolve_dataset_source(source)  # a local path: LocalArtifactDatasetSource
         columns = Schema([ColSpec(type=_mlflow_type(dtype), name=col) for col, dtype in schema.items()])
         dataset = MetaDataset(dataset_source, name=name, digest=digest[:32], schema=columns)
         self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
@@ -143,11 +158,19 @@ class MlflowRun:
             from mlflow import MlflowClient
 
             MlflowClient(self.uri).log_batch(self.run_id, metrics=self._pending)
+            if self.mirror is not None:
+                by_step: dict[int, dict[str, float]] = {}
+                for metric in self._pending:
+                    by_step.setdefault(metric.step, {})[metric.key] = metric.value
+                for step, values in sorted(by_step.items()):
+                    self.mirror.log_metrics(values, step)
             self._pending = []
 
     # --- artifacts -----------------------------------------------------------------------
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         self._mlflow.log_artifact(str(path), artifact_path)
+        if self.mirror is not None and Path(path).suffix == ".png":
+            self.mirror.log_image(path, f"{artifact_path}/{Path(path).stem}" if artifact_path else None)
 
     def log_artifacts(self, directory: Path, artifact_path: str | None = None) -> None:
         self._mlflow.log_artifacts(str(directory), artifact_path)

@@ -6,7 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-SECRET_KEY = re.compile(r"(api[_-]?key|password|passwd|secret|token|credential|private[_-]?key)", re.IGNORECASE)
+# Webhook URLs often carry their token in the path, so they are secrets by name too.
+SECRET_KEY = re.compile(
+    r"(api[_-]?key|password|passwd|secret|token|credential|private[_-]?key|webhook[_-]?url$)", re.IGNORECASE
+)
 URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]+):(?P<pw>[^@/\s]+)@", re.IGNORECASE)
 REDACTED = "***REDACTED***"
 

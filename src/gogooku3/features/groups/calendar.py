@@ -1,0 +1,63 @@
+"""Calendar and validity flags: listing age, suspensions, daily price limits, weekday.
+
+Price limits follow the TSE daily limit table (width by base price): the base is the
+previous close, carried into today's share units with today's AdjustmentFactor.
+A close at or beyond base +/- width is flagged as limit-up/limit-down.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from gogooku3.features.context import FeatureContext
+from gogooku3.features.ops import POS, col, lag, rsum
+from gogooku3.features.spec import Feature
+from gogooku3.schema import DATE
+
+# (upper bound of the base price in yen, exclusive; daily limit width in yen)
+LIMIT_TABLE = (
+    (100, 30), (200, 50), (500, 80), (700, 100), (1_000, 150), (1_500, 300), (2_000, 400),
+    (3_000, 500), (5_000, 700), (7_000, 1_000), (10_000, 1_500), (15_000, 3_000), (20_000, 4_000),
+    (30_000, 5_000), (50_000, 7_000), (70_000, 10_000), (100_000, 15_000), (150_000, 30_000),
+    (200_000, 40_000), (300_000, 50_000), (500_000, 70_000), (700_000, 100_000),
+    (1_000_000, 150_000), (1_500_000, 300_000), (2_000_000, 400_000), (3_000_000, 500_000),
+    (5_000_000, 700_000), (7_000_000, 1_000_000), (10_000_000, 1_500_000),
+)
+TOP_WIDTH = 3_000_000
+
+
+def limit_width(base: pl.Expr) -> pl.Expr:
+    """Daily price-limit width in yen for a base price."""
+    expr = pl.when(base.is_null()).then(None)
+    for bound, width in LIMIT_TABLE:
+        expr = expr.when(base < bound).then(float(width))
+    return expr.otherwise(float(TOP_WIDTH))
+
+
+def calendar(ctx: FeatureContext, suspension_window: int = 20) -> list[Feature]:
+    """Flags are 0/1 floats so every model can read them."""
+    close = pl.col("Close")
+    suspended = close.is_null().cast(pl.Float64)
+    base = lag(close, 1) * pl.col("AdjustmentFactor").fill_null(1.0)
+    width = limit_width(base)
+    tol = 1e-9 * base
+    raw = ("Close", "AdjustmentFactor")
+    return [
+        ctx.feature("sessions_listed_log", (col(POS).cast(pl.Float64) + 1).log(), ("Code", "Date"),
+                    lookback=None, description="ln(1 + sessions since the code's first quote in the data)"),
+        ctx.feature("suspended", suspended, ("Close",), description="1 if the session has no trade"),
+        ctx.feature(f"suspended_{suspension_window}d", rsum(suspended, suspension_window), ("Close",),
+                    window=suspension_window, lookback=suspension_window - 1,
+                    description=f"sessions without trade among the last {suspension_window}"),
+        ctx.feature("limit_up", pl.when(base.is_not_null() & close.is_not_null())
+                    .then((close >= base + width - tol).cast(pl.Float64)), raw, window=1, lookback=1,
+                    description="close at the daily limit-up price"),
+        ctx.feature("limit_down", pl.when(base.is_not_null() & close.is_not_null())
+                    .then((close <= base - width + tol).cast(pl.Float64)), raw, window=1, lookback=1,
+                    description="close at the daily limit-down price"),
+        ctx.feature("day_of_week", pl.col(DATE).dt.weekday().cast(pl.Float64), ("Date",),
+                    description="1 = Monday .. 5 = Friday"),
+        ctx.feature("month_first_session", (pl.col(DATE).dt.month() != lag(pl.col(DATE), 1).dt.month())
+                    .cast(pl.Float64), ("Date",), window=1, lookback=1,
+                    description="1 on the code's first session of a month"),
+    ]

@@ -1,0 +1,242 @@
+"""The five quality gates the pipeline calls, in order: raw, processed, features, training_output, predictions.
+
+Each gate computes its checks in Polars, validates the compact evidence with Great
+Expectations (suites built from ``quality`` config), writes ``<gate>.json``, Data Docs
+and a quarantine parquet under ``out_dir``, and then passes, passes with recorded
+corrections, or alerts and raises :class:`QualityGateError`. With
+``quality.enabled=false`` every gate returns its input untouched and GE is never imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from gogooku3.data.market import MarketData
+from gogooku3.quality.alerts import AlertHook, build_alert_hooks, log
+from gogooku3.quality.config import QualityConfig
+from gogooku3.quality.errors import QualityGateError
+from gogooku3.quality.evidence import Evidence
+from gogooku3.quality.quarantine import write_quarantine
+from gogooku3.quality.report import Correction, GateReport
+from gogooku3.quality.timeliness import expected_session
+
+if TYPE_CHECKING:
+    from gogooku3.quality.validator import GxValidator
+
+GATES = ("raw", "processed", "features", "training_output", "predictions")
+
+
+class QualityGates:
+    """Runs the gates and keeps their reports; see the module docstring."""
+
+    def __init__(
+        self,
+        config: QualityConfig,
+        out_dir: Path,
+        calendar: pl.Series | None = None,
+        expected_end: date | None = None,
+        alert_hooks: list[AlertHook] | None = None,
+    ) -> None:
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.calendar = calendar
+        self.expected_end = expected_end
+        self.alert_hooks = alert_hooks if alert_hooks is not None else build_alert_hooks(config)
+        self.reports: dict[str, GateReport] = {}
+        self._validator: GxValidator | None = None
+        self._index_pending = False
+
+    @classmethod
+    def from_config(
+        cls,
+        cfg: Mapping[str, Any] | None,
+        out_dir: Path,
+        calendar: pl.Series | None = None,
+        expected_end: date | None = None,
+        alert_hooks: list[AlertHook] | None = None,
+    ) -> QualityGates:
+        """Build from the ``quality`` config group (a plain dict or a DictConfig)."""
+        if cfg is not None and hasattr(cfg, "_metadata"):  # an OmegaConf node
+            from omegaconf import OmegaConf
+
+            cfg = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+        return cls(QualityConfig.from_mapping(cfg), out_dir, calendar, expected_end, alert_hooks)
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.enabled
+
+    # --- the five gates -------------------------------------------------------------
+
+    def raw(self, market: MarketData) -> tuple[MarketData, GateReport]:
+        """Gate 1 on quotes as delivered; may quarantine duplicate and impossible rows."""
+        if not self.enabled:
+            return market, self._skipped("raw")
+        from gogooku3.quality.raw import check_raw
+
+        started = time.perf_counter()
+        calendar = self._calendar(market)
+        expected = expected_session(calendar, self.expected_end)
+        evidence, outcome = check_raw(market.quotes, market.listed, calendar, expected, self.config)
+        report = GateReport(gate="raw", rows_in=market.quotes.height)
+        if outcome is not None:
+            market = dataclasses.replace(market, quotes=outcome.kept)
+            self._record_rows(report, outcome.kept.height, outcome.quarantined, outcome.corrections)
+        self._finish(report, evidence, started)
+        return market, report
+
+    def processed(self, market: MarketData) -> tuple[MarketData, GateReport]:
+        """Gate 2 after the cleaning policies: completeness, no duplicates, split consistency."""
+        if not self.enabled:
+            return market, self._skipped("processed")
+        from gogooku3.quality.processed import check_processed
+
+        started = time.perf_counter()
+        evidence, outcome = check_processed(market.quotes, self._calendar(market), self.config)
+        report = GateReport(gate="processed", rows_in=market.quotes.height)
+        market = dataclasses.replace(market, quotes=outcome.kept)
+        self._record_rows(report, outcome.kept.height, outcome.quarantined, outcome.corrections)
+        self._finish(report, evidence, started)
+        return market, report
+
+    def features(self, frame: pl.DataFrame, feature_names: list[str]) -> tuple[pl.DataFrame, GateReport]:
+        """Gate 3; then the missing-value policy per feature group (when the gate passes)."""
+        if not self.enabled:
+            return frame, self._skipped("features")
+        from gogooku3.quality.cleaning import fill_missing
+        from gogooku3.quality.features import check_features
+
+        started = time.perf_counter()
+        report = GateReport(gate="features", rows_in=frame.height, rows_out=frame.height)
+        evidence, frame, changed, corrections = check_features(frame, list(feature_names), self.config)
+        report.corrections.extend(corrections)
+        self._quarantine_files(report, changed)
+        self._finish(report, evidence, started)
+        frame, fills = fill_missing(frame, [f for f in feature_names if f in frame.columns],
+                                    self.config.feature_missing_policy, self.config.feature_missing_groups)
+        if fills:
+            report.corrections.extend(fills)
+            report.status = "corrected"
+            report.write(self.out_dir / "features.json")
+        return frame, report
+
+    def training_output(self, predictions: pl.DataFrame, metrics: dict[str, float],
+                        horizons: list[int]) -> GateReport:
+        """Gate 4: finite predictions with a real spread, and finite metrics."""
+        if not self.enabled:
+            return self._skipped("training_output")
+        from gogooku3.quality.outputs import check_training_output
+
+        started = time.perf_counter()
+        report = GateReport(gate="training_output", rows_in=predictions.height, rows_out=predictions.height)
+        self._finish(report, check_training_output(predictions, metrics, list(horizons), self.config), started)
+        return report
+
+    def predictions(self, predictions: pl.DataFrame, horizons: list[int]) -> GateReport:
+        """Gate 5 before storing or serving: one row per key, every horizon, plausible values."""
+        if not self.enabled:
+            return self._skipped("predictions")
+        from gogooku3.quality.outputs import check_predictions
+
+        started = time.perf_counter()
+        report = GateReport(gate="predictions", rows_in=predictions.height, rows_out=predictions.height)
+        self._finish(report, check_predictions(predictions, list(horizons), self.config), started)
+        return report
+
+    def write_docs(self) -> Path | None:
+        """Finish the Data Docs site (its index page); returns ``<out_dir>/data_docs/index.html``.
+
+        Gates render their own pages as they run; the index is written when a gate fails,
+        after the predictions gate, and here (``metrics()`` calls this too).
+        """
+        if self._validator is None or not self._index_pending:
+            return self._validator.build_docs(index=False) if self._validator else None
+        self._index_pending = False
+        return self._validator.build_docs(index=True)
+
+    def metrics(self) -> dict[str, float]:
+        """``quality/<gate>/success_ratio`` and ``quality/<gate>/failed_expectations`` per gate run.
+
+        Also finishes the Data Docs index, so ``out_dir`` is complete once metrics are logged.
+        """
+        self.write_docs()
+        out: dict[str, float] = {}
+        for gate, report in self.reports.items():
+            if report.status == "skipped":
+                continue
+            out[f"quality/{gate}/success_ratio"] = report.success_ratio
+            out[f"quality/{gate}/failed_expectations"] = float(len(report.failed))
+            out[f"quality/{gate}/quarantined_rows"] = float(report.rows_quarantined)
+        return out
+
+    # --- internals ------------------------------------------------------------------
+
+    def _calendar(self, market: MarketData) -> pl.Series:
+        return self.calendar if self.calendar is not None else market.calendar
+
+    def _skipped(self, gate: str) -> GateReport:
+        report = GateReport(gate=gate, status="skipped", notes=["quality.enabled=false"])
+        self.reports[gate] = report
+        return report
+
+    def _record_rows(self, report: GateReport, rows_out: int, quarantined: list[pl.DataFrame],
+                     corrections: list[Correction]) -> None:
+        report.rows_out = rows_out
+        report.rows_quarantined = sum(f.height for f in quarantined)
+        report.corrections.extend(corrections)
+        self._quarantine_files(report, quarantined)
+
+    def _quarantine_files(self, report: GateReport, frames: list[pl.DataFrame]) -> None:
+        path = write_quarantine(self.out_dir, report.gate, frames)
+        report.quarantine_file = str(path) if path else None
+
+    def _get_validator(self) -> GxValidator:
+        if self._validator is None:
+            from gogooku3.quality.validator import GxValidator
+
+            docs = self.out_dir / "data_docs" if self.config.data_docs else None
+            self._validator = GxValidator(docs, self.config.sample_rows)
+        return self._validator
+
+    def _finish(self, report: GateReport, evidence: Evidence, started: float) -> None:
+        checked = time.perf_counter()
+        report.timings["checks"] = checked - started
+        validator = self._get_validator()
+        report.timings["ge_setup"] = time.perf_counter() - checked
+        checked = time.perf_counter()
+        report.results = validator.validate(report.gate, evidence)
+        report.timings["validate"] = time.perf_counter() - checked
+        report.samples = evidence.samples
+        report.notes.extend(evidence.notes)
+        if report.failed:
+            report.status = "failed"
+        elif any(c.action != "refused" for c in report.corrections):
+            report.status = "corrected"
+        else:
+            report.status = "passed"
+        checked = time.perf_counter()
+        index = report.status == "failed" or report.gate == "predictions"
+        docs = validator.build_docs(index=index)
+        self._index_pending = not index
+        report.data_docs = str(docs) if docs else None
+        report.timings["docs"] = time.perf_counter() - checked
+        report.seconds = time.perf_counter() - started
+        self.reports[report.gate] = report
+        report.write(self.out_dir / f"{report.gate}.json")
+        if report.status == "corrected":
+            log.warning("quality gate '%s' corrected the data: %s", report.gate,
+                        "; ".join(f"{c.check} {c.action} {c.count}" for c in report.corrections))
+        if report.status == "failed":
+            for hook in self.alert_hooks:
+                try:
+                    hook(report)
+                except Exception as exc:  # an alert must never hide the gate's own error
+                    log.warning("quality alert hook %r failed: %s", hook, type(exc).__name__)
+            raise QualityGateError(report.message(), report)

@@ -1,0 +1,107 @@
+"""Gates 4 and 5: model output — finite, spread out, metrics present; one row per key, all horizons, in range."""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import numbers
+
+import polars as pl
+
+from gogooku3.quality.config import QualityConfig
+from gogooku3.quality.evidence import Evidence, Rule
+from gogooku3.quality.schema_check import NUMERIC, schema_ok, schema_rule, schema_table
+from gogooku3.schema import pred_column
+
+
+def _schema(ev: Evidence, predictions: pl.DataFrame, horizons: list[int]) -> bool:
+    expected = {"Code": "String", "Date": "Date", **{pred_column(h): NUMERIC for h in horizons}}
+    table = schema_table(predictions, expected, expected)
+    ev.add("predictions_schema", table, [schema_rule("predictions_schema", "predictions_schema", "predictions")])
+    return schema_ok(table)
+
+
+def check_training_output(predictions: pl.DataFrame, metrics: dict[str, float], horizons: list[int],
+                          cfg: QualityConfig) -> Evidence:
+    ev = Evidence()
+    metric_rows = [{"metric": k, "value": float(v) if _number(v) else None,
+                    "finite": _number(v) and math.isfinite(float(v))} for k, v in sorted(metrics.items())]
+    ev.add("metrics", pl.DataFrame(metric_rows, schema={"metric": pl.String, "value": pl.Float64,
+                                                        "finite": pl.Boolean}), [
+        Rule(check="metrics_finite", table="metrics", column="finite", kind="true", dimension="accuracy",
+             key="metric", description="every reported metric is a finite number")])
+    required = [{"pattern": p, "matches": sum(fnmatch.fnmatchcase(k, p) for k in metrics)}
+                for p in cfg.required_metrics]
+    ev.add("metrics_present", pl.DataFrame(
+        [{"pattern": "*", "matches": len(metrics)}] + required,
+        schema={"pattern": pl.String, "matches": pl.Int64}), [
+        Rule(check="metrics_present", table="metrics_present", column="matches", kind="between",
+             dimension="completeness", min_value=1, key="pattern",
+             description="at least one metric, and one per quality.required_metrics pattern")])
+    if not _schema(ev, predictions, horizons):
+        return ev
+    rows = []
+    for h in horizons:
+        p = pred_column(h)
+        x = pl.when(pl.col(p).is_finite()).then(pl.col(p))
+        per_date = predictions.group_by("Date").agg(x.count().alias("n"), x.std().alias("sd"))
+        eligible = per_date.filter(pl.col("n") >= 2)
+        collapsed = eligible.filter(pl.col("sd").fill_null(0.0) <= cfg.min_prediction_std)
+        finite_ratio = predictions.select(pl.col(p).is_finite().fill_null(False).mean()).item()
+        rows.append({
+            "horizon": h,
+            "finite_ratio": float(finite_ratio) if predictions.height else 0.0,
+            "pred_std": float(predictions.select(x.std()).item() or 0.0),
+            "collapsed_date_ratio": collapsed.height / eligible.height if eligible.height else 1.0,
+        })
+        ev.sample("prediction_collapsed_dates", collapsed.sort("Date").select(
+            pl.lit(h).alias("horizon"), "Date", "n", "sd"), cfg.sample_rows)
+    ev.add("per_horizon", pl.DataFrame(rows), [
+        Rule(check="predictions_finite", table="per_horizon", column="finite_ratio", kind="between",
+             dimension="accuracy", min_value=cfg.min_finite_prediction_ratio, key="horizon",
+             description="share of finite predictions per horizon"),
+        Rule(check="prediction_spread", table="per_horizon", column="pred_std", kind="between",
+             dimension="accuracy", min_value=cfg.min_prediction_std, key="horizon",
+             description="predictions are not one value for everything"),
+        Rule(check="prediction_collapsed_dates", table="per_horizon", column="collapsed_date_ratio",
+             kind="between", dimension="accuracy", min_value=0.0, max_value=cfg.max_collapsed_date_ratio,
+             key="horizon", description="share of dates on which every stock gets the same prediction"),
+    ])
+    return ev
+
+
+def check_predictions(predictions: pl.DataFrame, horizons: list[int], cfg: QualityConfig) -> Evidence:
+    ev = Evidence()
+    if not _schema(ev, predictions, horizons):
+        return ev
+    n = max(predictions.height, 1)
+    dup = predictions.filter(pl.int_range(pl.len()).over("Code", "Date") > 0)
+    ev.add("summary", pl.DataFrame([{"duplicate_keys_ratio": dup.height / n, "rows": predictions.height}]), [
+        Rule(check="one_row_per_key", table="summary", column="duplicate_keys_ratio", kind="between",
+             dimension="consistency", min_value=0.0, max_value=0.0,
+             description="one prediction row per (Code, Date)"),
+        Rule(check="predictions_nonempty", table="summary", column="rows", kind="between",
+             dimension="completeness", min_value=1, description="there is something to store"),
+    ])
+    ev.sample("one_row_per_key", dup.select("Code", "Date"), cfg.sample_rows)
+    rows = []
+    for h in horizons:
+        p = pl.col(pred_column(h))
+        bad = predictions.filter(~p.is_finite().fill_null(False))
+        wild = predictions.filter(p.is_finite().fill_null(False) & (p.abs() > cfg.max_abs_prediction))
+        rows.append({"horizon": h, "missing_ratio": bad.height / n, "out_of_range_ratio": wild.height / n})
+        ev.sample("all_horizons", bad.select("Code", "Date", pred_column(h)), cfg.sample_rows)
+        ev.sample("plausible_range", wild.select("Code", "Date", pred_column(h)), cfg.sample_rows)
+    ev.add("per_horizon", pl.DataFrame(rows), [
+        Rule(check="all_horizons", table="per_horizon", column="missing_ratio", kind="between",
+             dimension="completeness", min_value=0.0, max_value=1.0 - cfg.min_finite_prediction_ratio,
+             key="horizon", description="every row has a finite prediction for every horizon"),
+        Rule(check="plausible_range", table="per_horizon", column="out_of_range_ratio", kind="between",
+             dimension="accuracy", min_value=0.0, max_value=0.0, key="horizon",
+             description=f"|prediction| <= quality.max_abs_prediction={cfg.max_abs_prediction:g}"),
+    ])
+    return ev
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -1,0 +1,1 @@
+"""Optuna sweeps: the Hydra sweeper plugin's engine, the pruning hook and their helpers."""

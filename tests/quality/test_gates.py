@@ -1,0 +1,176 @@
+"""Gates 1 and 2: every market corruption of the corpus trips the gate it belongs to under
+quality=default; under quality=off nothing stops the run; a clean market passes every gate."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+
+import polars as pl
+import pytest
+
+from gogooku3.data.calendar import sessions_series
+from gogooku3.data.market import MarketData
+from gogooku3.errors import GogookuError
+from gogooku3.quality import QualityGateError
+
+from .builders import GOOD_METRICS, HORIZONS, make_features, make_predictions
+
+VICTIM = "13100"  # code 1 of the tiny market
+
+
+def _quotes(market: MarketData, frame: pl.DataFrame) -> MarketData:
+    return dataclasses.replace(market, quotes=frame)
+
+
+def duplicate_rows(m):
+    return _quotes(m, pl.concat([m.quotes, m.quotes.filter(pl.col("Code") == VICTIM).slice(10, 2)]))
+
+
+def high_below_low(m):
+    bad = (pl.col("Code") == VICTIM) & (pl.col("Date") == date(2021, 3, 1))
+    high = pl.when(bad).then(pl.col("Low") * 0.9).otherwise(pl.col("High"))
+    return _quotes(m, m.quotes.with_columns(high.alias("High")))
+
+
+def negative_volume(m):
+    bad = (pl.col("Code") == VICTIM) & (pl.col("Date") == date(2021, 3, 1))
+    return _quotes(m, m.quotes.with_columns(pl.when(bad).then(-100.0).otherwise(pl.col("Volume")).alias("Volume")))
+
+
+def wrong_dtype(m):
+    return _quotes(m, m.quotes.with_columns(pl.col("Close").cast(pl.String)))
+
+
+def missing_column(m):
+    return _quotes(m, m.quotes.drop("Volume"))
+
+
+def off_calendar_date(m):
+    row = m.quotes.filter(pl.col("Code") == VICTIM).head(1).with_columns(pl.lit(date(2021, 5, 1)).alias("Date"))
+    return _quotes(m, pl.concat([m.quotes, row]))  # 2021-05-01 is a Saturday
+
+
+def tenfold_jump(m):
+    bad = (pl.col("Code") == VICTIM) & (pl.col("Date") == date(2021, 6, 1))
+    return _quotes(m, m.quotes.with_columns(
+        pl.when(bad).then(pl.col(c) * 10).otherwise(pl.col(c)).alias(c) for c in ("Open", "High", "Low", "Close")))
+
+
+def half_the_days(m):
+    q = m.quotes.with_row_index("_i")
+    keep = (pl.col("Code") != VICTIM) | (pl.col("_i") % 2 == 0)
+    return _quotes(m, q.filter(keep).drop("_i"))
+
+
+def stopped_a_week_ago(m):
+    last_week = m.calendar.tail(5).implode()
+    return _quotes(m, m.quotes.filter(~pl.col("Date").is_in(last_week)))
+
+
+MARKET_CORPUS = [
+    # (corruption, gate, failing check, text that must appear in the message)
+    (duplicate_rows, "raw", "duplicate_keys", VICTIM),
+    (high_below_low, "raw", "impossible_bar", "High < Low"),
+    (negative_volume, "raw", "negative_volume", "negative Volume"),
+    (wrong_dtype, "raw", "quotes_schema", "Close"),
+    (missing_column, "raw", "quotes_schema", "Volume"),
+    (off_calendar_date, "raw", "off_calendar", "2021-05-01"),
+    (tenfold_jump, "raw", "unexplained_jump", VICTIM),
+    (half_the_days, "processed", "stock_completeness", VICTIM),
+    (stopped_a_week_ago, "raw", "timeliness", "2021-12-23"),
+]
+
+
+def _run_market_gates(gates, market):
+    market, _ = gates.raw(market)
+    market, _ = gates.processed(market)
+    return market
+
+
+def _name(value):
+    return getattr(value, "__name__", None)
+
+
+@pytest.mark.parametrize(("corrupt", "gate", "check", "text"), MARKET_CORPUS, ids=_name)
+def test_market_corruption_trips_its_gate(gates_for, market, corrupt, gate, check, text):
+    gates = gates_for("default")
+    with pytest.raises(QualityGateError) as info:
+        _run_market_gates(gates, corrupt(market))
+    err = info.value
+    assert isinstance(err, GogookuError)
+    assert err.gate == gate
+    assert check in {r.check for r in err.report.failed}
+    message = str(err)
+    assert "\n" not in message and f"quality gate '{gate}'" in message and check in message
+    assert text in message
+    saved = json.loads((gates.out_dir / f"{gate}.json").read_text())
+    assert saved["status"] == "failed" and saved["failed_expectations"] >= 1
+    assert gates.metrics()[f"quality/{gate}/failed_expectations"] >= 1
+
+
+def test_clean_market_passes_default_and_reports(gates_for, market):
+    gates = gates_for("default", docs=True)
+    out = _run_market_gates(gates, market)
+    assert out.quotes.height == market.quotes.height
+    frame, features = make_features(out)
+    frame, r3 = gates.features(frame, features)
+    r4 = gates.training_output(make_predictions(out), GOOD_METRICS, HORIZONS)
+    r5 = gates.predictions(make_predictions(out), HORIZONS)
+    assert [r.status for r in (r3, r4, r5)] == ["passed"] * 3
+    metrics = gates.metrics()
+    for gate in ("raw", "processed", "features", "training_output", "predictions"):
+        assert metrics[f"quality/{gate}/success_ratio"] == 1.0
+        assert metrics[f"quality/{gate}/failed_expectations"] == 0.0
+        assert (gates.out_dir / f"{gate}.json").exists()
+    assert (gates.out_dir / "data_docs" / "index.html").exists()
+    assert list((gates.out_dir / "data_docs" / "validations").rglob("*.html"))
+
+
+def test_split_without_price_change_fails_processed(gates_for, market):
+    bad = (pl.col("Code") == VICTIM) & (pl.col("Date") == date(2021, 8, 2))
+    broken = _quotes(market, market.quotes.with_columns(
+        pl.when(bad).then(0.5).otherwise(pl.col("AdjustmentFactor")).alias("AdjustmentFactor")))
+    gates = gates_for("default")
+    with pytest.raises(QualityGateError, match="split_adjustment") as info:
+        _run_market_gates(gates, broken)
+    assert info.value.gate == "processed"
+
+
+ALL_CORRUPTIONS = [c for c, *_ in MARKET_CORPUS]
+
+
+@pytest.mark.parametrize("corrupt", ALL_CORRUPTIONS, ids=lambda c: c.__name__)
+def test_quality_off_never_stops_the_run(gates_for, market, corrupt):
+    gates = gates_for("off")
+    broken = corrupt(market)
+    out, r1 = gates.raw(broken)
+    out, r2 = gates.processed(out)
+    assert out is broken and r1.status == r2.status == "skipped"
+    frame, features = make_features(market)
+    frame = frame.with_columns(pl.lit(float("nan")).alias("ret_5d"))
+    same, r3 = gates.features(frame, features)
+    assert same is frame and r3.status == "skipped"
+    preds = make_predictions(market).with_columns(pl.lit(0.001).alias("pred_h5"))
+    assert gates.training_output(preds, {}, HORIZONS).status == "skipped"
+    assert gates.predictions(pl.concat([preds, preds]), HORIZONS).status == "skipped"
+    assert gates.metrics() == {}
+    assert not gates.out_dir.exists()
+
+
+def test_live_timeliness_uses_latest_completed_session(gates_for, market):
+    today = date.today()
+    calendar = sessions_series(market.calendar[0], today)  # live: the calendar runs to today
+    gates = gates_for("default", expected_end=None, calendar=calendar)
+    with pytest.raises(QualityGateError, match="timeliness") as info:
+        gates.raw(market)
+    expected = calendar.filter(calendar < today)[-1]
+    assert str(expected) in str(info.value) or str(calendar[-1]) in str(info.value)
+
+
+def test_backtest_end_is_clipped_to_the_calendar(gates_for, market):
+    gates = gates_for("strict", expected_end=date(2022, 1, 2))  # a Sunday after the data's last session
+    _, report = gates.raw(market)
+    timeliness = next(r for r in report.results if r.check == "timeliness")
+    assert timeliness.success and timeliness.observed == 0

@@ -1,0 +1,34 @@
+"""A clean synthetic market passes every gate under quality=strict."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from gogooku3.data.synthetic import SyntheticMarketSource
+from gogooku3.quality import QualityGates
+
+from .builders import make_features, quality_config
+
+
+def test_clean_synthetic_market_passes_strict(tmp_path):
+    market = SyntheticMarketSource(n_stocks=30, start="2021-01-01", end="2022-06-30", seed=0).load()
+    gates = QualityGates.from_config(quality_config("strict"), tmp_path, calendar=market.calendar,
+                                     expected_end=date(2022, 6, 30))
+    out, r1 = gates.raw(market)
+    out, r2 = gates.processed(out)
+    frame, features = make_features(out)
+    frame, r3 = gates.features(frame, features)
+    rng = np.random.default_rng(0)
+    horizons = [1, 5]
+    preds = market.oracle.select("Code", "Date", *[
+        (pl.col(f"oracle_h{h}") + pl.Series(rng.normal(0, 0.01, market.oracle.height))).alias(f"pred_h{h}")
+        for h in horizons
+    ]).drop_nulls()
+    r4 = gates.training_output(preds, {"rank_ic_h1": 0.05}, horizons)
+    r5 = gates.predictions(preds, horizons)
+    assert [r.status for r in (r1, r2, r3, r4, r5)] == ["passed"] * 5
+    assert out.quotes.height == market.quotes.height
+    assert all(v == 1.0 for k, v in gates.metrics().items() if k.endswith("success_ratio"))
