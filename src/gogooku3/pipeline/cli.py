@@ -13,8 +13,8 @@ from gogooku3.errors import GogookuError
 log = logging.getLogger("gogooku3")
 
 
-def run_task(cfg: DictConfig) -> float | None:
-    """Run the experiment; return ``cfg.optimized_metric`` for a sweeper.
+def run_task(cfg: DictConfig) -> float | list[float] | None:
+    """Run the experiment; return ``cfg.optimized_metric`` (one name or a list) for a sweeper.
 
     A :class:`GogookuError` (bad input or config) in a single run prints one line and
     exits with code 2; in a multirun it propagates so the sweeper records a failed trial.
@@ -32,9 +32,12 @@ def run_task(cfg: DictConfig) -> float | None:
             raise
         print(f"gogooku3: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    name = cfg.get("optimized_metric")
-    if name is None:
+    wanted = cfg.get("optimized_metric")
+    if wanted is None:
         return None
-    if name not in metrics:
-        raise GogookuError(f"optimized_metric={name!r} is not a metric of this run; known: {sorted(metrics)[:20]}")
-    return metrics[name]
+    names = [wanted] if isinstance(wanted, str) else list(wanted)  # a list: multi-objective sweeps
+    missing = [n for n in names if n not in metrics]
+    if missing:
+        raise GogookuError(f"optimized_metric {missing} not among this run's metrics, e.g. {sorted(metrics)[:8]}")
+    values = [metrics[n] for n in names]
+    return values[0] if isinstance(wanted, str) else values

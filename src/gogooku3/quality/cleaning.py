@@ -81,13 +81,13 @@ def _transformed(column: str) -> pl.Expr:
     return pl.when(_positive(column)).then(x.log()).otherwise(x)
 
 
-def _center_scale(column: str) -> tuple[pl.Expr, pl.Expr]:
+def _center_scale(column: str, log_positive: bool = True) -> tuple[pl.Expr, pl.Expr]:
     """Robust per-date centre (median) and scale (1.4826 MAD, or std when MAD is 0).
 
     Robust statistics because with tens of stocks one wild value inflates the plain
     standard deviation so much that its own z-score stays below any sane threshold.
     """
-    x = _transformed(column)
+    x = _transformed(column) if log_positive else finite(column)
     median = x.median().over("Date")
     mad = (x - median).abs().median().over("Date")
     scale = pl.when(mad > 0).then(1.4826 * mad).otherwise(x.std().over("Date"))
@@ -100,30 +100,41 @@ def cross_sectional_z(column: str) -> pl.Expr:
     return (_transformed(column) - median) / scale
 
 
+def is_extreme(column: str, max_abs_z: float) -> pl.Expr:
+    """Extreme on the raw scale and, where the date's values are all positive, on the log scale."""
+    median, scale = _center_scale(column, log_positive=False)
+    raw = ((finite(column) - median) / scale).abs() > max_abs_z
+    return (raw & (cross_sectional_z(column).abs() > max_abs_z)).fill_null(False)
+
+
 def extreme_shares(frame: pl.DataFrame, features: list[str], max_abs_z: float) -> list[float]:
     """Per feature, the share of rows whose robust cross-sectional |z| exceeds ``max_abs_z``.
 
-    Same statistics as :func:`cross_sectional_z`, computed with one group-by per step
-    instead of per-feature windows (several times faster on millions of rows).
+    A value counts as extreme only when it is extreme on the raw scale and, on dates where
+    the feature is all positive, on the log scale too: skewed ratios (volume, illiquidity)
+    are not flagged for their long right tail, nor bounded ones (an R-squared near 0) for
+    the long left tail their logarithm grows. Same statistics as :func:`cross_sectional_z`,
+    computed with one group-by per step instead of per-feature windows.
     """
     if not frame.height or not features:
         return [0.0] * len(features)
     idx = range(len(features))
-    x = frame.lazy().select("Date", *[finite(f).cast(pl.Float64).alias(f"x{i}") for i, f in enumerate(features)])
-    positive = x.group_by("Date").agg((pl.col(f"x{i}").min() > 0).fill_null(False).alias(f"p{i}") for i in idx)
-    t = x.join(positive, on="Date").select(
-        "Date", *[pl.when(pl.col(f"p{i}")).then(pl.col(f"x{i}").log()).otherwise(pl.col(f"x{i}")).alias(f"x{i}")
-                  for i in idx])
-    medians = t.group_by("Date").agg(pl.col(f"x{i}").median().alias(f"m{i}") for i in idx)
-    dev = t.join(medians, on="Date").select("Date", *[(pl.col(f"x{i}") - pl.col(f"m{i}")).alias(f"d{i}") for i in idx])
+    x = frame.lazy().select("Date", *[finite(f).cast(pl.Float64).alias(f"r{i}") for i, f in enumerate(features)])
+    positive = x.group_by("Date").agg((pl.col(f"r{i}").min() > 0).fill_null(False).alias(f"p{i}") for i in idx)
+    t = x.join(positive, on="Date").with_columns(
+        pl.when(pl.col(f"p{i}")).then(pl.col(f"r{i}").log()).otherwise(pl.col(f"r{i}")).alias(f"l{i}") for i in idx
+    )
+    scales = [f"{kind}{i}" for i in idx for kind in ("r", "l")]
+    medians = t.group_by("Date").agg(pl.col(c).median().alias(f"m_{c}") for c in scales)
+    dev = t.join(medians, on="Date").select("Date", *[(pl.col(c) - pl.col(f"m_{c}")).alias(c) for c in scales])
     spread = dev.group_by("Date").agg(
-        *[pl.col(f"d{i}").abs().median().alias(f"a{i}") for i in idx],
-        *[pl.col(f"d{i}").std().alias(f"s{i}") for i in idx],
-    ).select("Date", *[pl.when(pl.col(f"a{i}") > 0).then(1.4826 * pl.col(f"a{i}"))
-                       .otherwise(pl.col(f"s{i}")).alias(f"s{i}") for i in idx])
+        pl.when(pl.col(c).abs().median() > 0).then(1.4826 * pl.col(c).abs().median()).otherwise(pl.col(c).std())
+        .alias(f"s_{c}") for c in scales
+    )
+    extreme = {c: (pl.col(c) / pl.when(pl.col(f"s_{c}") > 0).then(pl.col(f"s_{c}"))).abs() > max_abs_z for c in scales}
     counts = dev.join(spread, on="Date").select(
-        ((pl.col(f"d{i}") / pl.when(pl.col(f"s{i}") > 0).then(pl.col(f"s{i}"))).abs() > max_abs_z)
-        .fill_null(False).sum().alias(f"e{i}") for i in idx).collect()
+        (extreme[f"r{i}"] & extreme[f"l{i}"]).fill_null(False).sum().alias(f"e{i}") for i in idx
+    ).collect()
     return [counts[f"e{i}"][0] / frame.height for i in idx]
 
 

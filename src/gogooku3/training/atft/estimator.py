@@ -1,0 +1,283 @@
+"""The pipeline's adapter: ``fit`` / ``predict`` / ``model_bundle`` for ATFT-GAT-FAN.
+
+Hydra instantiates it from ``conf/model/atft.yaml``; nested config nodes arrive as
+DictConfig and are turned into plain dicts here, so the model itself sees plain values.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from gogooku3.datasets.panel import Panel
+from gogooku3.datasets.split import Fold
+from gogooku3.errors import ConfigError, DataError
+from gogooku3.schema import pred_column
+from gogooku3.training.base import MetricLogger, ModelBundle
+
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "accelerator": "cpu",
+    "devices": 1,
+    "max_epochs": 10,
+    "gradient_clip_val": 1.0,
+    "deterministic": True,
+    "enable_progress_bar": False,
+    "enable_model_summary": False,
+    "num_sanity_val_steps": 0,
+}
+LOSS_DEFAULTS = {"pinball_weight": 1.0, "rank_weight": 1.0, "rank_temperature": 0.1, "max_rank_stocks": 1024}
+OPTIM_DEFAULTS = {"lr": 5e-3, "weight_decay": 1e-4, "warmup_frac": 0.05, "min_lr_frac": 0.05}
+DATA_DEFAULTS = {"dates_per_batch": 4, "train_dates_per_epoch": None, "min_history": None,
+                 "target_demean": True, "feature_clip": 5.0, "predict_dates_per_batch": 16}  # fmt: skip
+GRAPH_DEFAULTS = {"return_feature": "ret_1d", "window": 250, "top_k": 5, "threshold": 0.15, "min_periods": 20}
+
+
+def _plain(value: Any) -> Any:
+    """DictConfig/ListConfig -> dict/list; anything else unchanged."""
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+    except ImportError:  # pragma: no cover - omegaconf ships with hydra
+        return value
+    if isinstance(value, DictConfig | ListConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    return value
+
+
+def _merge(defaults: Mapping[str, Any], given: Any, name: str) -> dict[str, Any]:
+    given = _plain(given) or {}
+    unknown = set(given) - set(defaults)
+    if unknown:
+        raise ConfigError(f"model.{name} has unknown keys {sorted(unknown)}; known: {sorted(defaults)}")
+    return {**defaults, **given}
+
+
+class ATFTEstimator:
+    """ATFT-GAT-FAN behind the :class:`~gogooku3.training.base.Estimator` protocol.
+
+    ``fit`` trains with Lightning (early stopping and checkpointing on the validation
+    mean daily RankIC at the shortest horizon) and keeps the best epoch's weights;
+    ``predict`` returns the median forecast of every horizon, in target units.
+    """
+
+    def __init__(self, horizons: Sequence[int] = (1, 5, 10, 20), seed: int = 0, trainer: Any = None,
+                 output_dir: str | Path | None = None, *, lookback: int = 20, hidden_size: int = 32,
+                 feature_dim: int = 8, lstm_layers: int = 1, attention_heads: int = 4, dropout: float = 0.1,
+                 quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95), fan: Any = None, gat: Any = None,
+                 graph: Any = None, loss: Any = None, optim: Any = None, data: Any = None,
+                 early_stopping_patience: int = 3, resume: bool = False,
+                 num_threads: int | None = None) -> None:  # fmt: skip
+        self.horizons = tuple(int(h) for h in _plain(horizons))
+        self.seed = int(seed)
+        self.trainer_kwargs = {**TRAINER_DEFAULTS, **(_plain(trainer) or {})}
+        self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="atft_"))
+        graph_cfg = _merge(GRAPH_DEFAULTS, graph, "graph")
+        self.return_feature = graph_cfg.pop("return_feature")
+        loss_cfg = _plain(loss) or {}
+        weights = loss_cfg.pop("horizon_weights", None)
+        self.loss_config = _merge(LOSS_DEFAULTS, loss_cfg, "loss")
+        self.loss_config["horizon_weights"] = self._horizon_weights(weights)
+        self.optim_config = _merge(OPTIM_DEFAULTS, optim, "optim")
+        self.data_config = _merge(DATA_DEFAULTS, data, "data")
+        self.model_config: dict[str, Any] = {
+            "horizons": self.horizons, "quantiles": tuple(float(q) for q in _plain(quantiles)),
+            "lookback": int(lookback), "hidden_size": int(hidden_size), "feature_dim": int(feature_dim),
+            "lstm_layers": int(lstm_layers), "attention_heads": int(attention_heads), "dropout": float(dropout),
+            "fan": _merge({"enabled": True, "top_k": 3, "hidden_size": 32}, fan, "fan"),
+            "gat": _merge({"enabled": True, "layers": 2, "heads": 2, "dropout": 0.1}, gat, "gat"),
+            "graph": graph_cfg,
+        }  # fmt: skip
+        if 0.5 not in self.model_config["quantiles"]:
+            raise ConfigError(
+                f"model.quantiles={list(self.model_config['quantiles'])} must contain 0.5 (the point forecast)"
+            )
+        if graph_cfg["min_periods"] > graph_cfg["window"]:
+            raise ConfigError(
+                f"model.graph.min_periods={graph_cfg['min_periods']} exceeds model.graph.window={graph_cfg['window']}"
+            )
+        if int(lookback) < 2:
+            raise ConfigError(f"model.lookback={lookback} must be at least 2")
+        self.early_stopping_patience = int(early_stopping_patience)
+        self.resume = bool(resume)
+        self.num_threads = None if num_threads is None else int(num_threads)
+        self.module = None
+        self._panel: Panel | None = None
+        self._tensors = None
+
+    def _horizon_weights(self, weights: Any) -> list[float]:
+        if weights is None:
+            return [1.0] * len(self.horizons)
+        if isinstance(weights, Mapping):
+            return [float(weights.get(h, weights.get(str(h), 1.0))) for h in self.horizons]
+        if len(weights) != len(self.horizons):
+            raise ConfigError(
+                f"model.loss.horizon_weights has {len(weights)} values for horizons {list(self.horizons)}"
+            )
+        return [float(w) for w in weights]
+
+    # ------------------------------------------------------------------------------------
+    def _tensors_for(self, panel: Panel, fold: Fold | None = None):
+        from gogooku3.training.atft.data import build_tensors
+
+        if panel.horizons != self.horizons:
+            raise ConfigError(f"horizons={list(self.horizons)} differ from the panel's {list(panel.horizons)}")
+        g = self.model_config["graph"]
+        kwargs = dict(lookback=self.model_config["lookback"], graph_window=g["window"],
+                      return_feature=self.return_feature, target_demean=self.data_config["target_demean"],
+                      feature_clip=self.data_config["feature_clip"])  # fmt: skip
+        if fold is not None:
+            return build_tensors(panel, train_window=fold.train, target_windows=(fold.train, fold.valid), **kwargs)
+        return build_tensors(panel, scaler=self.scaler, target_scale=self.target_scale, **kwargs)
+
+    @contextmanager
+    def _threads(self) -> Iterator[None]:
+        """Use ``num_threads`` torch threads inside fit/predict, then restore the previous count."""
+        import torch
+
+        before = torch.get_num_threads()
+        if self.num_threads:
+            torch.set_num_threads(self.num_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+    def fit(self, panel: Panel, fold: Fold, log_metric: MetricLogger | None = None) -> dict[str, float]:
+        with self._threads():
+            return self._fit(panel, fold, log_metric)
+
+    def predict(self, panel: Panel, start: date, end: date) -> pl.DataFrame:
+        """``Code``, ``Date`` and the median forecast ``pred_h{h}`` of every panel row in [start, end]."""
+        with self._threads():
+            return self._predict(panel, start, end)
+
+    def _fit(self, panel: Panel, fold: Fold, log_metric: MetricLogger | None) -> dict[str, float]:
+        import lightning as L
+        import torch
+        from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+        from lightning.pytorch.loggers import CSVLogger
+
+        from gogooku3.training.atft.callbacks import MetricForwarder
+        from gogooku3.training.atft.data import make_datamodule
+        from gogooku3.training.atft.module import VAL_METRIC, ATFTLightningModule
+
+        L.seed_everything(self.seed, workers=True, verbose=False)
+        tensors, self.scaler, self.target_scale = self._tensors_for(panel, fold)
+        self._panel, self._tensors = panel, tensors
+        has_target = torch.isfinite(tensors.targets).any(0).any(-1).numpy()
+        train_idx = [i for i in tensors.date_indices(*fold.train) if has_target[i]]
+        valid_idx = [i for i in tensors.date_indices(*fold.valid) if has_target[i]]
+        if not train_idx or not valid_idx:
+            raise DataError(f"fold {fold.index}: {len(train_idx)} training and {len(valid_idx)} validation "
+                            f"dates with targets in the panel; both must be non-empty")  # fmt: skip
+        d = self.data_config
+        datamodule = make_datamodule(
+            tensors, np.array(train_idx), np.array(valid_idx), dates_per_batch=d["dates_per_batch"], seed=self.seed,
+            train_dates_per_epoch=d["train_dates_per_epoch"], min_history=d["min_history"],
+        )
+        module = ATFTLightningModule(
+            {**self.model_config, "n_features": len(panel.features)}, self.loss_config, **self.optim_config
+        )
+        ckpt_dir = self.output_dir / "checkpoints"
+        checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=VAL_METRIC, mode="max",
+                                     save_top_k=1, save_last=True, enable_version_counter=False)  # fmt: skip
+        callbacks = [checkpoint, MetricForwarder(log_metric)]
+        if self.early_stopping_patience > 0:
+            callbacks.append(EarlyStopping(monitor=VAL_METRIC, mode="max", patience=self.early_stopping_patience))
+        trainer = L.Trainer(**self.trainer_kwargs, callbacks=callbacks, default_root_dir=self.output_dir,
+                            logger=CSVLogger(self.output_dir, name="lightning_logs"))  # fmt: skip
+        last = ckpt_dir / "last.ckpt"
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if self.resume and last.exists() else None)
+        if checkpoint.best_model_path:
+            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)["state_dict"]
+            module.load_state_dict(state)
+        self.module = module.cpu().eval()
+        history = module.val_history
+        best_epoch = int(np.argmax(history)) if history else -1
+        return {VAL_METRIC: float(history[best_epoch]) if history else float("nan"), "best_epoch": best_epoch}
+
+    def _predict(self, panel: Panel, start: date, end: date) -> pl.DataFrame:
+        import torch
+
+        from gogooku3.training.atft.data import DateBatcher
+
+        if self.module is None:
+            raise RuntimeError("ATFTEstimator.predict called before fit")
+        tensors = self._tensors if panel is self._panel else self._tensors_for(panel)[0]
+        batcher = DateBatcher(tensors, min_history=0)
+        idx = tensors.date_indices(start, end)
+        model, mid = self.module.model, list(self.model_config["quantiles"]).index(0.5)
+        scale = torch.from_numpy(self.target_scale)
+        parts = []
+        with torch.no_grad():
+            for chunk in np.array_split(idx, max(1, -(-len(idx) // self.data_config["predict_dates_per_batch"]))):
+                if not len(chunk):
+                    continue
+                batch = batcher(chunk)
+                out = model(batch["x"], batch["mask"], batch["returns"], batch["groups"])[..., mid] * scale
+                b, n = batch["mask"].nonzero(as_tuple=True)
+                parts.append((chunk[b.numpy()], n.numpy(), out[b, n].numpy()))
+        if parts:
+            t, s, v = (np.concatenate(col) for col in zip(*parts))
+        else:
+            t, s, v = np.zeros(0, int), np.zeros(0, int), np.zeros((0, len(self.horizons)), np.float32)
+        frame = pl.DataFrame({
+            "Code": pl.Series("Code", tensors.codes[s], dtype=pl.String),
+            "Date": pl.Series("Date", [tensors.dates[i] for i in t], dtype=pl.Date),
+            **{pred_column(h): v[:, k].astype(np.float64) for k, h in enumerate(self.horizons)},
+        })  # fmt: skip
+        self._example = batcher(idx[-1:]) if len(idx) else None
+        return frame.sort("Code", "Date")
+
+    def model_bundle(self) -> ModelBundle | None:
+        """The trained ``nn.Module``; its example holds one date's ``forward`` keyword inputs."""
+        import torch
+
+        if self.module is None:
+            return None
+        example = getattr(self, "_example", None)
+        if example is None and self._tensors is not None:
+            from gogooku3.training.atft.data import DateBatcher
+
+            example = DateBatcher(self._tensors, 0)([len(self._tensors.dates) - 1])
+        inputs = {k: example[k].numpy() for k in ("x", "mask", "returns", "groups")} if example else None
+        output = None
+        if inputs:
+            with torch.no_grad():
+                output = self.module.model(**{k: torch.from_numpy(v) for k, v in inputs.items()}).numpy()
+        return ModelBundle(
+            flavor="pytorch",
+            model=self.module.model,
+            input_example=inputs,
+            extra={
+                "features": list(self._panel.features) if self._panel else [],
+                "return_feature": self.return_feature,
+                "feature_center": self.scaler.center_.tolist(),
+                "feature_scale": self.scaler.scale_.tolist(),
+                "target_scale": self.target_scale.tolist(),
+                "model_config": {k: v for k, v in self.model_config.items()},
+                "signature": _signature(inputs, output),
+            },
+        )
+
+
+def _signature(inputs: dict[str, np.ndarray] | None, output: np.ndarray | None) -> Any:
+    """An MLflow tensor signature for the multi-input forward (MLflow cannot infer one from a dict)."""
+    if inputs is None or output is None:
+        return None
+    try:
+        from mlflow.models import ModelSignature
+        from mlflow.types.schema import Schema, TensorSpec
+    except ImportError:  # pragma: no cover - tracking is optional for the model
+        return None
+
+    def spec(a: np.ndarray, name: str | None = None) -> TensorSpec:
+        return TensorSpec(a.dtype, (-1, -1, *a.shape[2:]), name)
+
+    return ModelSignature(Schema([spec(v, k) for k, v in inputs.items()]), Schema([spec(output)]))
