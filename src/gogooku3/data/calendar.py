@@ -23,7 +23,7 @@ def _sessions(start: date, end: date) -> tuple[date, ...]:
 
 def trading_sessions(start: date | str, end: date | str) -> list[date]:
     """Every XTKS session with ``start <= session <= end``, ascending."""
-    first, last = _as_date(start, "start"), _as_date(end, "end")
+    first, last = parse_config_date(start, "start"), parse_config_date(end, "end")
     if first > last:
         raise ConfigError(f"data.start={first} is after data.end={last}")
     return list(_sessions(first, last))
@@ -33,7 +33,8 @@ def sessions_series(start: date | str, end: date | str) -> pl.Series:
     return pl.Series("Date", trading_sessions(start, end), dtype=pl.Date)
 
 
-def _as_date(value: date | str, name: str) -> date:
+def parse_config_date(value: date | str, name: str) -> date:
+    """``data.<name>`` as a date; a one-line ConfigError naming the key otherwise."""
     if isinstance(value, date):
         return value
     try:

@@ -25,12 +25,7 @@ def plot_cumulative_long_short(daily: dict[int, pl.DataFrame], path: Path) -> Pa
         ax.plot(frame.get_column("Date").to_list(), equity.to_list(), label=f"h={h}")
     ax.axhline(0.0, color="grey", lw=0.8)
     ax.set(title="Long-short decile portfolio, cumulative net return", ylabel="return")
-    ax.legend()
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_daily_rank_ic(ic: pl.DataFrame, path: Path, horizon: int = 1, window: int = 20) -> Path:
@@ -43,9 +38,13 @@ def plot_daily_rank_ic(ic: pl.DataFrame, path: Path, horizon: int = 1, window: i
     ax.plot(dates, values.rolling_mean(window, min_samples=1).to_list(), color="#1f4e79", label=f"{window}-day mean")
     ax.axhline(float(values.mean() or 0.0), color="#c0392b", lw=1.0, ls="--", label="mean")
     ax.set(title=f"Daily RankIC, horizon {horizon}", ylabel="Spearman")
+    return _save(fig, ax, path)
+
+
+def _save(fig, ax, path: Path) -> Path:
     ax.legend()
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _pyplot().close(fig)
     return path

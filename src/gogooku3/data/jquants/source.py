@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from gogooku3.data.calendar import trading_sessions
+from gogooku3.data.calendar import parse_config_date, trading_sessions
 from gogooku3.data.jquants.client import JQuantsClient, RetryPolicy, plan_rate
 from gogooku3.data.jquants.credentials import ApiKey, resolve_api_key, resolve_base_url
 from gogooku3.data.jquants.endpoints import CORE, ENDPOINTS, endpoint
@@ -53,7 +53,7 @@ class JQuantsSource:
     summary: IngestSummary | None = field(default=None, init=False, repr=False)
 
     def load(self) -> MarketData:
-        start, end = _date(self.start, "start"), _date(self.end, "end")
+        start, end = parse_config_date(self.start, "start"), parse_config_date(self.end, "end")
         if start > end:
             raise ConfigError(f"data.start={start} is after data.end={end}")
         names = tuple(dict.fromkeys(["calendar", *self.endpoints]))
@@ -162,12 +162,3 @@ def _sessions_later(days: pl.Series, n: int) -> pl.Series:
 
 def _slug(params: dict[str, str]) -> str:
     return "_".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "pagination_key") or "all"
-
-
-def _date(value: str | date, name: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"data.{name}={value!r} is not a date (expected YYYY-MM-DD)") from None
