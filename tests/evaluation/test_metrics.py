@@ -91,3 +91,15 @@ def test_newey_west_accounts_for_overlap():
     assert newey_west_tstat(iid, 0) == pytest.approx(iid.mean() / iid.std() * np.sqrt(len(iid)), rel=1e-3)
     overlapped = np.convolve(rng.normal(0.0, 1.0, 5020), np.ones(20), "valid")
     assert abs(newey_west_tstat(overlapped, 20)) < abs(overlapped.mean() / overlapped.std() * np.sqrt(len(overlapped))) + 1e-9
+
+
+def test_hit_rate_ignores_values_at_the_median():
+    # Half the predictions tie at the median; the others all point the right way.
+    frame = pl.DataFrame(
+        {
+            "Date": [date(2024, 1, 1)] * 12,
+            "pred_h1": [0.0] * 6 + [-3.0, -2.0, -1.0, 1.0, 2.0, 3.0],
+            "target_h1": [0.5, -0.5, 0.4, -0.4, 0.3, -0.3, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0],
+        }
+    )
+    assert daily_ic(frame, "pred_h1", "target_h1", min_stocks=5)["hit_rate"].item() == 1.0

@@ -20,12 +20,14 @@ def daily_ic(frame: pl.DataFrame, pred: str, target: str, min_stocks: int = 10) 
     """Per date: ``ic`` (Pearson), ``rank_ic`` (Spearman), ``hit_rate`` and the stock count.
 
     ``hit_rate`` is the share of stocks whose prediction and realized return fall on the
-    same side of that day's cross-sectional median.
+    same side of that day's cross-sectional median (stocks exactly at a median left out).
     """
     valid = frame.select("Date", pred, target).drop_nulls().filter(pl.col(pred).is_finite())
     side = lambda c: (pl.col(c) - pl.col(c).median().over("Date")).sign()  # noqa: E731
+    # A value exactly at the median (ties are common in tree predictions) has no side.
+    both_sided = (side(pred) != 0) & (side(target) != 0)
     return (
-        valid.with_columns(_hit=(side(pred) == side(target)).cast(pl.Float64))
+        valid.with_columns(_hit=pl.when(both_sided).then((side(pred) == side(target)).cast(pl.Float64)))
         .group_by("Date")
         .agg(
             n=pl.len(),
