@@ -20,7 +20,7 @@ TINY = [
 ]  # fmt: skip
 LIGHTGBM = ["model.num_boost_round=20", "model.early_stopping_rounds=5"]
 ATFT = [
-    "model=atft", "+trainer=cpu", "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
+    "model=atft", "trainer.max_epochs=1", "trainer.enable_progress_bar=false",
     "model.hidden_size=8", "model.feature_dim=4", "model.lookback=10", "model.fan.hidden_size=8",
     "model.graph.window=20", "model.graph.min_periods=10",
 ]  # fmt: skip
@@ -71,7 +71,8 @@ def _assert_exact(output_dir: Path, run_id: str, result: subprocess.CompletedPro
     assert set(new.data.metrics) == set(original.data.metrics)
     for name in CONTRACT:
         assert new.data.metrics[name] == original.data.metrics[name], name
-        assert any(line.split()[0] == name and line.split()[-1] == "==" for line in result.stdout.splitlines())
+        rows = [line.split() for line in result.stdout.splitlines()]
+        assert any(row[:1] == [name] and row[-1] == "==" for row in rows if row)
     assert new.data.tags["data_digest"] == original.data.tags["data_digest"]
 
 

@@ -18,7 +18,7 @@ def test_search_config_composes_and_names_real_keys(name, model, monkeypatch):
 
     monkeypatch.setenv("PROJECT_ROOT", str(REPO))
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[f"hparams_search={name}", "+trainer=cpu"], return_hydra_config=True)
+        cfg = compose("train", overrides=[f"hparams_search={name}"], return_hydra_config=True)
     sweeper = cfg.hydra.sweeper
     assert sweeper._target_ == "hydra_plugins.gogooku3_optuna_sweeper.optuna_sweeper.OptunaSweeper"
     assert cfg.hydra.mode.name == "MULTIRUN"

@@ -206,10 +206,12 @@ def _evaluate(
         if market.oracle is not None:
             oracle = frame.join(market.oracle, on=["Code", "Date"], how="left")
             oracle_scores, _, _ = evaluate(oracle, horizons, pred_template="oracle_h{h}", **options)
-            metrics.update({f"test/oracle_{k}": v for k, v in oracle_scores.items()})
+            # With no planted signal the oracle is constant: its correlations are undefined, not 0.
+            metrics.update({f"test/oracle_{k}": v for k, v in oracle_scores.items() if v == v})
             for h in horizons:
                 attainable = oracle_scores[f"rank_ic_h{h}"]
-                metrics[f"test/oracle_capture_h{h}"] = scores[f"rank_ic_h{h}"] / attainable if attainable else float("nan")
+                if attainable == attainable and attainable != 0:
+                    metrics[f"test/oracle_capture_h{h}"] = scores[f"rank_ic_h{h}"] / attainable
         step["outputs"]["metrics"] = {k: v for k, v in metrics.items() if "rank_ic_h" in k}
 
     columns = ["Code", "Date", *[c for h in horizons for c in (pred_column(h), target_column(h))], "fold"]

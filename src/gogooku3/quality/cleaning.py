@@ -59,6 +59,13 @@ def split_market_rows(quotes: pl.DataFrame, suspended_days: str, listing_boundar
     return kept, moved, corrections
 
 
+# The robust scale never drops below std / 3: a point mass (e.g. a sector-relative value
+# that is exactly 0 for every single-stock sector) shrinks the MAD towards 0 and would
+# make ordinary values look extreme. A real error still stands out: one value 1000x the
+# rest among 60 stocks inflates the std only ~130x, leaving it ~20 std/3 units away.
+STD_FLOOR_DIVISOR = 3.0
+
+
 def finite(column: str) -> pl.Expr:
     """The column with NaN and +-inf turned into null (so statistics skip them)."""
     c = pl.col(column)
@@ -81,7 +88,7 @@ def _transformed(column: str) -> pl.Expr:
     return pl.when(_positive(column)).then(x.log()).otherwise(x)
 
 
-def _center_scale(column: str, log_positive: bool = True) -> tuple[pl.Expr, pl.Expr]:
+def _center_scale(column: str, log_positive: bool = True, std_floor: bool = False) -> tuple[pl.Expr, pl.Expr]:
     """Robust per-date centre (median) and scale (1.4826 MAD, or std when MAD is 0).
 
     Robust statistics because with tens of stocks one wild value inflates the plain
@@ -90,7 +97,10 @@ def _center_scale(column: str, log_positive: bool = True) -> tuple[pl.Expr, pl.E
     x = _transformed(column) if log_positive else finite(column)
     median = x.median().over("Date")
     mad = (x - median).abs().median().over("Date")
-    scale = pl.when(mad > 0).then(1.4826 * mad).otherwise(x.std().over("Date"))
+    if std_floor:  # detection only: winsorizing must not widen its limits with the outlier's own std
+        scale = pl.max_horizontal(1.4826 * mad, x.std().over("Date") / STD_FLOOR_DIVISOR)
+    else:
+        scale = pl.when(mad > 0).then(1.4826 * mad).otherwise(x.std().over("Date"))
     return median, pl.when(scale > 0).then(scale)
 
 
@@ -102,9 +112,12 @@ def cross_sectional_z(column: str) -> pl.Expr:
 
 def is_extreme(column: str, max_abs_z: float) -> pl.Expr:
     """Extreme on the raw scale and, where the date's values are all positive, on the log scale."""
-    median, scale = _center_scale(column, log_positive=False)
-    raw = ((finite(column) - median) / scale).abs() > max_abs_z
-    return (raw & (cross_sectional_z(column).abs() > max_abs_z)).fill_null(False)
+    extreme = []
+    for log_positive in (False, True):
+        median, scale = _center_scale(column, log_positive=log_positive, std_floor=True)
+        x = _transformed(column) if log_positive else finite(column)
+        extreme.append(((x - median) / scale).abs() > max_abs_z)
+    return (extreme[0] & extreme[1]).fill_null(False)
 
 
 def extreme_shares(frame: pl.DataFrame, features: list[str], max_abs_z: float) -> list[float]:
@@ -128,8 +141,8 @@ def extreme_shares(frame: pl.DataFrame, features: list[str], max_abs_z: float) -
     medians = t.group_by("Date").agg(pl.col(c).median().alias(f"m_{c}") for c in scales)
     dev = t.join(medians, on="Date").select("Date", *[(pl.col(c) - pl.col(f"m_{c}")).alias(c) for c in scales])
     spread = dev.group_by("Date").agg(
-        pl.when(pl.col(c).abs().median() > 0).then(1.4826 * pl.col(c).abs().median()).otherwise(pl.col(c).std())
-        .alias(f"s_{c}") for c in scales
+        pl.max_horizontal(1.4826 * pl.col(c).abs().median(), pl.col(c).std() / STD_FLOOR_DIVISOR).alias(f"s_{c}")
+        for c in scales
     )
     extreme = {c: (pl.col(c) / pl.when(pl.col(f"s_{c}") > 0).then(pl.col(f"s_{c}"))).abs() > max_abs_z for c in scales}
     counts = dev.join(spread, on="Date").select(
