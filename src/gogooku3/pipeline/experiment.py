@@ -80,8 +80,9 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> dict[str, f
         if gates.enabled:
             run.log_artifacts(gates.out_dir, "quality")
 
-        run.log_json(lineage.to_dict(), "lineage/lineage.json")
-        run.log_artifact(render_lineage(lineage.to_dict(), run_dir / "lineage.png"), "lineage")
+        record = lineage.to_dict()
+        run.log_json(record, "lineage/lineage.json")
+        run.log_artifact(render_lineage(record, run_dir / "lineage.png"), "lineage")
         log.info("run %s: %s", run.run_id, _headline(metrics, horizons))
         return metrics
 

@@ -8,34 +8,10 @@ equals the exchange's daily price limit (a stop-high or stop-low).
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
+from gogooku3.data.price_limits import daily_price_limit
 from gogooku3.quality.frames import code_run
-
-# Tokyo Stock Exchange daily price limit (yen) by previous close: upper bound of each
-# price band (exclusive) and the limit within it; above the last band the last limit.
-_BAND_UPPER = np.array([
-    100, 200, 500, 700, 1_000, 1_500, 2_000, 3_000, 5_000, 7_000, 10_000, 15_000, 20_000,
-    30_000, 50_000, 70_000, 100_000, 150_000, 200_000, 300_000, 500_000, 700_000, 1_000_000,
-    1_500_000, 2_000_000, 3_000_000, 5_000_000, 7_000_000, 10_000_000, 15_000_000,
-    20_000_000, 30_000_000, 50_000_000,
-], dtype=np.float64)
-_BAND_LIMIT = np.array([
-    30, 50, 80, 100, 150, 300, 400, 500, 700, 1_000, 1_500, 3_000, 4_000, 5_000, 7_000,
-    10_000, 15_000, 30_000, 40_000, 50_000, 70_000, 100_000, 150_000, 300_000, 400_000,
-    500_000, 700_000, 1_000_000, 1_500_000, 3_000_000, 4_000_000, 5_000_000, 7_000_000,
-    10_000_000,
-], dtype=np.float64)
-
-
-def daily_price_limit(base_price: np.ndarray) -> np.ndarray:
-    """The TSE daily limit in yen for each base (previous close) price; NaN stays NaN."""
-    base = np.asarray(base_price, dtype=np.float64)
-    idx = np.searchsorted(_BAND_UPPER, np.nan_to_num(base, nan=0.0), side="right")
-    out = _BAND_LIMIT[idx]
-    return np.where(np.isnan(base), np.nan, out)
-
 
 def price_jumps(
     quotes: pl.DataFrame, *, max_abs_return: float, limit_multiplier: float, limit_tolerance: float

@@ -11,28 +11,9 @@ import polars as pl
 
 from gogooku3.features.context import FeatureContext
 from gogooku3.features.ops import POS, col, lag, rsum
+from gogooku3.data.price_limits import limit_width
 from gogooku3.features.spec import Feature
 from gogooku3.schema import DATE
-
-# (upper bound of the base price in yen, exclusive; daily limit width in yen)
-LIMIT_TABLE = (
-    (100, 30), (200, 50), (500, 80), (700, 100), (1_000, 150), (1_500, 300), (2_000, 400),
-    (3_000, 500), (5_000, 700), (7_000, 1_000), (10_000, 1_500), (15_000, 3_000), (20_000, 4_000),
-    (30_000, 5_000), (50_000, 7_000), (70_000, 10_000), (100_000, 15_000), (150_000, 30_000),
-    (200_000, 40_000), (300_000, 50_000), (500_000, 70_000), (700_000, 100_000),
-    (1_000_000, 150_000), (1_500_000, 300_000), (2_000_000, 400_000), (3_000_000, 500_000),
-    (5_000_000, 700_000), (7_000_000, 1_000_000), (10_000_000, 1_500_000),
-)
-TOP_WIDTH = 3_000_000
-
-
-def limit_width(base: pl.Expr) -> pl.Expr:
-    """Daily price-limit width in yen for a base price."""
-    expr = pl.when(base.is_null()).then(None)
-    for bound, width in LIMIT_TABLE:
-        expr = expr.when(base < bound).then(float(width))
-    return expr.otherwise(float(TOP_WIDTH))
-
 
 def calendar(ctx: FeatureContext, suspension_window: int = 20) -> list[Feature]:
     """Flags are 0/1 floats so every model can read them."""
