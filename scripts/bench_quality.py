@@ -1,19 +1,24 @@
 """Benchmark: time of the five quality gates vs the feature pipeline on one synthetic market.
 
-    python scripts/bench_quality.py [--n-stocks 4000] [--start 2014-01-01] [--end 2023-12-31]
-                                    [--profile default] [--no-docs]
+    python scripts/bench_quality.py [--set standard] [--n-stocks 4000] [--start 2014-01-01]
+                                    [--end 2023-12-31] [--profile default] [--no-docs]
 
-Target (issue 6): all gates together take < 10% of the feature pipeline's time.
+Target (issue 6): all gates together take < 10% of the feature pipeline's time. The
+pipeline is the feature set of ``--set`` (default ``standard``, the set issue 5 sizes the
+full-market pipeline with), and the features gate checks every feature of that set.
 Design: every check runs in Polars over the full table; Great Expectations validates
 only the compact evidence (one row per check, column, date, code, feature or horizon)
-and renders Data Docs, so GE's cost does not grow with the number of rows. The one-off
-`import great_expectations` is reported separately (it is paid once per process and
-never with quality=off).
+and renders the Data Docs of all gates in one pass when the run logs its metrics, so
+GE's cost does not grow with the number of rows. The gate time counts that pass. The
+one-off `import great_expectations` is reported separately (it is paid once per process
+and never with quality=off). Timings on a shared machine move with its load: the load
+average and the gates' CPU time are printed with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -21,10 +26,13 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ISSUE5_SECONDS = 30.0  # the standard pipeline's target at 4,000 x 2,500 (issue 5)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default="standard", dest="feature_set",
+                        help="conf/features/<set>.yaml: the pipeline timed and the features the gate checks")
     parser.add_argument("--n-stocks", type=int, default=4000)
     parser.add_argument("--start", default="2014-01-01")
     parser.add_argument("--end", default="2023-12-31")
@@ -46,13 +54,13 @@ def main() -> None:
     print(f"market: {args.n_stocks} stocks x {market.calendar.len()} sessions = {market.quotes.height:,} rows "
           f"(generated in {time.perf_counter() - t:.1f}s)")
 
-    groups = yaml.safe_load((ROOT / "conf" / "features" / "core.yaml").read_text())["groups"]
+    groups = yaml.safe_load((ROOT / "conf" / "features" / f"{args.feature_set}.yaml").read_text())["groups"]
     t = time.perf_counter()
-    panel = build_features(market, groups, name="core")
+    panel = build_features(market, groups, name=args.feature_set)
     feature_seconds = time.perf_counter() - t
     frame = panel.frame
-    names = [c for c in frame.columns if c not in ("Code", "Date")]
-    print(f"feature pipeline (core): {len(names)} features in {feature_seconds:.2f}s")
+    names = list(panel.names)
+    print(f"feature pipeline ({args.feature_set}): {len(names)} features in {feature_seconds:.2f}s")
 
     t = time.perf_counter()
     import great_expectations  # noqa: F401  (one-off import cost, reported apart)
@@ -74,13 +82,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         gates = QualityGates.from_config(cfg, Path(out), calendar=market.calendar,
                                          expected_end=date.fromisoformat(args.end))
-        t = time.perf_counter()
-        m, r1 = gates.raw(market)
-        m, r2 = gates.processed(m)
-        _, r3 = gates.features(frame, names)
-        r4 = gates.training_output(test_preds, {"rank_ic_h1": 0.05}, horizons)
-        r5 = gates.predictions(served, horizons)
+        load = os.getloadavg()[0]
+        t, cpu = time.perf_counter(), time.process_time()
+        m, r1 = _run(lambda: gates.raw(market), market)
+        m, r2 = _run(lambda: gates.processed(m), m)
+        _, r3 = _run(lambda: gates.features(frame, names), frame)
+        r4 = _run(lambda: gates.training_output(test_preds, {"rank_ic_h1": 0.05}, horizons))
+        r5 = _run(lambda: gates.predictions(served, horizons))
+        t_docs = time.perf_counter()
+        gates.metrics()  # what a run logs; renders the Data Docs of every gate in one pass
+        docs_seconds = time.perf_counter() - t_docs
         gate_seconds = time.perf_counter() - t
+        gate_cpu = time.process_time() - cpu
 
     print(f"great_expectations import (once per process, not with quality=off): {import_seconds:.2f}s")
     print(f"{'gate':<16}{'rows':>12}{'status':>10}{'checks':>9}{'ge_val':>9}{'docs':>9}{'total':>9}")
@@ -88,11 +101,26 @@ def main() -> None:
         tm = r.timings
         print(f"{r.gate:<16}{r.rows_in:>12,}{r.status:>10}{tm.get('checks', 0):>9.2f}{tm.get('validate', 0):>9.2f}"
               f"{tm.get('docs', 0):>9.2f}{r.seconds:>9.2f}")
+    print(f"{'metrics + Data Docs (all gates, one pass)':<56}{docs_seconds:>9.2f}")
     checks = sum(r.timings.get("checks", 0) for r in (r1, r2, r3, r4, r5))
     share = gate_seconds / feature_seconds
-    print(f"all gates: {gate_seconds:.2f}s (Polars checks {checks:.2f}s) = {share:.1%} of the feature pipeline "
-          f"({feature_seconds:.2f}s)")
+    print(f"all gates: {gate_seconds:.2f}s (Polars checks {checks:.2f}s; CPU {gate_cpu:.2f}s; load average "
+          f"{load:.1f} on {os.cpu_count()} cores) = {share:.1%} of the feature pipeline ({feature_seconds:.2f}s)")
     print(f"target: all gates < 10% of the feature pipeline -> {'PASS' if share < 0.10 else 'MISS'}")
+    if args.feature_set == "standard":
+        print(f"against issue 5's target for this pipeline ({ISSUE5_SECONDS:.0f}s): "
+              f"{gate_seconds / ISSUE5_SECONDS:.1%}")
+
+
+def _run(gate, passed_on=None):
+    """Run one gate; a failing gate still counts (its report holds the timings; the alert hook has
+    logged why), and the next gate gets ``passed_on`` (the gate's input): all five are timed."""
+    from gogooku3.quality import QualityGateError
+
+    try:
+        return gate()
+    except QualityGateError as err:
+        return err.report if passed_on is None else (passed_on, err.report)
 
 
 def _profile(name: str, yaml) -> dict:

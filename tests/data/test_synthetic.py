@@ -109,3 +109,20 @@ def test_seeded_and_digest_tracks_content():
 def test_bad_parameters_name_the_key(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         generate_market(**{"n_stocks": 10, "start": "2022-01-01", "end": "2022-03-31", **kwargs})
+
+
+def test_news_days_stop_at_the_tse_daily_limits():
+    from gogooku3.data.price_limits import daily_price_limit
+
+    q = generate_market(n_stocks=300, start="2019-01-01", end="2021-12-31", seed=0).quotes
+    base = (pl.col("Close").shift(1).over("Code") * pl.col("AdjustmentFactor")).alias("base")
+    days = q.with_columns(base).drop_nulls(["base", "Close"])
+    width = daily_price_limit(days["base"].to_numpy())
+    base_price = days["base"].to_numpy()
+    for column in ("Open", "High", "Low", "Close"):  # nothing trades beyond the limits
+        price = days[column].to_numpy()
+        assert (price <= base_price + width + 1e-6).all() and (price >= base_price - width - 1e-6).all(), column
+    close = days["Close"].to_numpy()
+    limit_up = np.isclose(close, base_price + width).sum()
+    limit_down = np.isclose(close, base_price - width).sum()
+    assert limit_up >= 5 and limit_down >= 5  # ~1 news day in 2,000 stock-sessions, most beyond the limit

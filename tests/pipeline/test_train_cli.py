@@ -167,3 +167,18 @@ def test_user_parquet_trains_and_quality_off_lets_a_bad_bar_through(tmp_path, sm
     run = mlflow_runs(tmp_path / "outputs").iloc[0]
     assert run["tags.data"] == "parquet" and np.isfinite(run["metrics.test/rank_ic_h1"])
     assert "metrics.test/oracle_rank_ic_h1" not in run.index  # no oracle for real data
+
+
+def test_a_gate_failing_inside_the_run_still_logs_every_gate(tmp_path):
+    """The features gate runs after the MLflow run opens: the FAILED run must still show its gates."""
+    outputs = tmp_path / "outputs"
+    result = run_cli("train.py", [*SMALL, "quality.min_feature_std=1e9", "quality.data_docs=false"], outputs)
+    assert result.returncode == 2 and "quality gate 'features' failed" in result.stderr.strip().splitlines()[-1]
+    run = mlflow_runs(outputs).iloc[0]
+    assert run.status == "FAILED"
+    assert run["metrics.quality/raw/success_ratio"] == 1.0
+    assert run["metrics.quality/features/failed_expectations"] >= 1
+    from mlflow.tracking import MlflowClient
+
+    logged = {a.path for a in MlflowClient(f"sqlite:///{outputs}/mlflow.db").list_artifacts(run.run_id, "quality")}
+    assert {"quality/raw.json", "quality/features.json"} <= logged

@@ -50,30 +50,3 @@ def test_first_matching_group_wins():
     assert missing_policy("ret_1d", "keep", groups) == "zero"
     assert missing_policy("ret_5d", "keep", groups) == "ffill"
     assert missing_policy("vol_20d", "keep", groups) == "keep"
-
-
-def test_grouped_extreme_shares_match_the_window_definition():
-    from gogooku3.quality.cleaning import extreme_shares, is_extreme, sample_dates
-
-    frame, features = make_features(make_market())
-    frame = frame.with_columns(pl.when(pl.col("Code") == "13100").then(pl.col("ret_1d") * 1e3)
-                               .otherwise(pl.col("ret_1d")).alias("ret_1d"))
-    by_window = frame.select(is_extreme(f, 4.0).mean() for f in features).row(0)
-    assert extreme_shares(frame, features, 4.0) == pytest.approx(list(by_window))
-    assert extreme_shares(frame, features, 4.0)[0] > 0.05
-    sampled = sample_dates(frame, 10)
-    assert sampled["Date"].n_unique() == 10 and sampled["Date"].max() == frame["Date"].max()
-
-
-def test_bounded_positive_features_near_zero_are_not_extreme():
-    """An R-squared close to 0 is ordinary; only its logarithm would look extreme."""
-    from gogooku3.quality.cleaning import extreme_shares
-
-    rng = np.random.default_rng(0)
-    n = 2000
-    r2 = rng.uniform(0, 1, n) ** 4  # many values near 0, all positive
-    r2[0] = 1e-9
-    frame = pl.DataFrame({"Date": [1] * n, "Code": [str(i) for i in range(n)], "rsqr": r2})
-    assert extreme_shares(frame, ["rsqr"], 5.0) == [0.0]
-    spiked = frame.with_columns(pl.when(pl.col("Code") == "5").then(1e6).otherwise(pl.col("rsqr")).alias("rsqr"))
-    assert extreme_shares(spiked, ["rsqr"], 5.0)[0] == pytest.approx(1 / n)

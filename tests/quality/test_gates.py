@@ -15,7 +15,7 @@ from gogooku3.data.market import MarketData
 from gogooku3.errors import GogookuError
 from gogooku3.quality import QualityGateError
 
-from .builders import GOOD_METRICS, HORIZONS, make_features, make_predictions
+from .builders import END, GOOD_METRICS, HORIZONS, make_features, make_predictions
 
 VICTIM = "13100"  # code 1 of the tiny market
 
@@ -128,13 +128,16 @@ def test_clean_market_passes_default_and_reports(gates_for, market):
     assert list((gates.out_dir / "data_docs" / "validations").rglob("*.html"))
 
 
-def test_split_without_price_change_fails_processed(gates_for, market):
+def split_without_price_change(m):
     bad = (pl.col("Code") == VICTIM) & (pl.col("Date") == date(2021, 8, 2))
-    broken = _quotes(market, market.quotes.with_columns(
+    return _quotes(m, m.quotes.with_columns(
         pl.when(bad).then(0.5).otherwise(pl.col("AdjustmentFactor")).alias("AdjustmentFactor")))
+
+
+def test_split_without_price_change_fails_processed(gates_for, market):
     gates = gates_for("default")
     with pytest.raises(QualityGateError, match="split_adjustment") as info:
-        _run_market_gates(gates, broken)
+        _run_market_gates(gates, split_without_price_change(market))
     assert info.value.gate == "processed"
 
 
@@ -174,3 +177,68 @@ def test_backtest_end_is_clipped_to_the_calendar(gates_for, market):
     _, report = gates.raw(market)
     timeliness = next(r for r in report.results if r.check == "timeliness")
     assert timeliness.success and timeliness.observed == 0
+
+
+def duplicates_in_a_dropped_code(m):
+    """Duplicates, an inconsistent split and too few sessions, all in the code that lenient drops."""
+    return duplicate_rows(split_without_price_change(half_the_days(m)))
+
+
+TOLERATE_DUPLICATES = "quality.max_duplicate_ratio=0.5"  # raw passes them on: processed must find them
+
+
+@pytest.mark.parametrize(("corrupt", "overrides"), [
+    (lambda m: m, ()),
+    (duplicate_rows, (TOLERATE_DUPLICATES,)),
+    (split_without_price_change, ()),
+    (tenfold_jump, ()),
+    (duplicates_in_a_dropped_code, (TOLERATE_DUPLICATES, "quality.drop_incomplete_stocks=true",
+                                    "quality.max_quarantine_ratio=0.2")),
+    (tenfold_jump, ("quality.suspended_days=quarantine", "quality.listing_boundaries=trim")),
+], ids=["clean", "duplicates_tolerated", "split", "jump", "incomplete_dropped", "cleaning_policies"])
+def test_processed_gate_reusing_raw_findings_matches_a_fresh_scan(market, corrupt, overrides):
+    """Raw's findings (sorted rows, duplicates, split-adjusted moves) stand in for processed's own scan."""
+    from gogooku3.quality.config import QualityConfig
+    from gogooku3.quality.processed import check_processed
+    from gogooku3.quality.raw import check_raw
+
+    from .builders import quality_config
+
+    cfg = QualityConfig.from_mapping(quality_config("default", *overrides))
+    broken = corrupt(market)
+    _, raw = check_raw(broken.quotes, broken.listed, broken.calendar, END, cfg)
+    assert raw.findings is not None and raw.findings.quotes is raw.kept
+    (reused, out_a), (fresh, out_b) = (check_processed(raw.kept, broken.calendar, cfg, findings)
+                                       for findings in (raw.findings, None))
+    assert reused.tables.keys() == fresh.tables.keys()
+    assert all(reused.tables[k].equals(fresh.tables[k]) for k in reused.tables)
+    assert reused.samples == fresh.samples and reused.rules == fresh.rules
+    assert out_a.kept.equals(out_b.kept) and out_a.corrections == out_b.corrections
+    summary = reused.tables["summary"].row(0, named=True)
+    assert (summary["duplicate_keys_ratio"] > 0) == (corrupt is duplicate_rows)
+    assert (summary["adjustment_inconsistent_ratio"] > 0) == (corrupt is split_without_price_change)
+
+
+def test_no_raw_findings_once_rows_are_quarantined(gates_for, market):
+    gates = gates_for("lenient")
+    fixed, report = gates.raw(duplicate_rows(market))
+    assert report.rows_quarantined > 0 and gates._raw_findings is None
+    assert gates.processed(fixed)[1].status == "passed"
+
+
+def test_data_docs_of_every_gate_are_written_by_a_failure_and_by_the_metrics(gates_for, market):
+    gates = gates_for("default", docs=True)
+    _run_market_gates(gates, market)
+    frame, features = make_features(market)
+    with pytest.raises(QualityGateError) as info:  # a failing gate renders at once: its message links the site
+        gates.features(frame.with_columns(pl.lit(float("nan")).alias("ret_5d")), features)
+    docs = gates.out_dir / "data_docs"
+    assert str(docs / "index.html") in str(info.value) and (docs / "index.html").exists()
+    assert {p.parts[len(docs.parts) + 1] for p in (docs / "validations").rglob("*.html")} == {
+        "raw", "processed", "features"}
+    gates.predictions(make_predictions(market), HORIZONS)
+    gates.metrics()  # what a run logs last: renders what passed since
+    assert {p.parts[len(docs.parts) + 1] for p in (docs / "validations").rglob("*.html")} == {
+        "raw", "processed", "features", "predictions"}
+    saved = json.loads((gates.out_dir / "predictions.json").read_text())
+    assert saved["data_docs"] == str(docs / "index.html")

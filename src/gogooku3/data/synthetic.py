@@ -21,6 +21,11 @@ components, each a unit-variance state scaled by ``SIGNAL_REF * signal_strength 
 
 Every state is linear in past shocks, so the oracle, the true conditional expectation of
 the forward log return, has a closed form for any horizon.
+
+Rare news days add a symmetric jump the states know nothing of; the exchange's daily price
+limit (the TSE table in :mod:`gogooku3.data.price_limits`) stops the close, high and low at
+base +/- width, so limit-up and limit-down sessions occur as they do in Tokyo. The oracle
+ignores jumps and limits (mean-zero noise, about one stock-day in 2,000).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from scipy.signal import lfilter
 from gogooku3.data.calendar import trading_sessions
 from gogooku3.data.digest import combine_digests, frame_sha256
 from gogooku3.data.market import MarketData
+from gogooku3.data.price_limits import daily_price_limit
 from gogooku3.errors import ConfigError
 from gogooku3.schema import oracle_column
 
@@ -58,7 +64,9 @@ DECAY = {"reversal": 0.6, "leadlag": 0.5, "volume": 0.5}
 # Scale of mu in daily log-return units at signal_strength=1 (calibrated so that the
 # oracle's mean daily RankIC at h=1 is about 0.07 on the default market).
 SIGNAL_REF = 0.0018
-MAX_DAILY_MOVE = 0.12  # log return; inside the TSE daily price limit at every price level (>= 14%)
+MAX_DAILY_MOVE = 0.12  # log return of ordinary days; inside the TSE daily price limit at every price level
+JUMP_PROB = 5e-4  # news days per stock-session
+JUMP_SIZE = (0.10, 0.40)  # |log jump| range; most exceed the daily limit and close at it
 CLUSTER_VOL = 0.010  # daily volatility of a hidden cluster's common move
 E_TANH2 = 0.3943  # E[tanh(Z)^2] for Z ~ N(0, 1): keeps the volume state at unit variance
 
@@ -218,21 +226,29 @@ def generate_market(
     # --- returns and prices ------------------------------------------------------------------
     log_ret = beta * market + sector_ret[:, sector_idx] + resid
     log_ret[1:] += mu[:-1]
-    np.clip(log_ret, -MAX_DAILY_MOVE, MAX_DAILY_MOVE, out=log_ret)  # rare tail days stop at the limit
-    adj_close = np.exp(rng.normal(np.log(2500), 0.7, N) + np.cumsum(log_ret, axis=0))
+    np.clip(log_ret, -MAX_DAILY_MOVE, MAX_DAILY_MOVE, out=log_ret)  # t-tail days stay inside the limits
+    jump = (rng.random((T, N)) < JUMP_PROB) & alive
+    log_ret += jump * rng.choice([-1.0, 1.0], (T, N)) * rng.uniform(*JUMP_SIZE, (T, N))
     factor = np.where(split, np.array(SPLIT_FACTORS)[rng.integers(0, len(SPLIT_FACTORS), (T, N))], 1.0)
     cum_factor = np.cumprod(factor, axis=0)  # raw = adjusted * F_t: a 1:2 split halves raw prices
+    first_base = np.round(np.exp(rng.normal(np.log(2500), 0.7, N)) * cum_factor[0], 1)
+    raw_close, base, width = _limited_closes(log_ret, factor, first_base)
+    adj_close = raw_close / cum_factor
+    log_ret = np.log(raw_close / base)  # what was traded: limit days stop at the limit
 
     gap = 0.3 * log_ret + 0.002 * rng.standard_normal((T, N))
-    prev_close = np.vstack([adj_close[:1] * np.exp(-log_ret[:1]), adj_close[:-1]])
+    prev_close = base / cum_factor
     adj_open = prev_close * np.exp(gap)
     wick = idio_sigma * 0.5
     adj_high = np.maximum(adj_open, adj_close) * np.exp(np.abs(rng.standard_normal((T, N))) * wick)
     adj_low = np.minimum(adj_open, adj_close) * np.exp(-np.abs(rng.standard_normal((T, N))) * wick)
     raw = {k: np.round(v * cum_factor, 1) for k, v in
-           (("Open", adj_open), ("High", adj_high), ("Low", adj_low), ("Close", adj_close))}  # fmt: skip
-    raw["High"] = np.maximum.reduce([raw["High"], raw["Open"], raw["Close"]])
-    raw["Low"] = np.minimum.reduce([raw["Low"], raw["Open"], raw["Close"]])
+           (("Open", adj_open), ("High", adj_high), ("Low", adj_low))}  # fmt: skip
+    raw["Close"] = raw_close
+    # No trade happens beyond the day's limits.
+    raw["Open"] = np.clip(raw["Open"], base - width, base + width)
+    raw["High"] = np.minimum(np.maximum.reduce([raw["High"], raw["Open"], raw["Close"]]), base + width)
+    raw["Low"] = np.maximum(np.minimum.reduce([raw["Low"], raw["Open"], raw["Close"]]), base - width)
     raw["Volume"] = np.round(np.exp(log_volume) / cum_factor / 100.0) * 100.0
     raw["TurnoverValue"] = np.round(raw["Volume"] * (raw["High"] + raw["Low"] + raw["Close"]) / 3.0)
     for key in raw:
@@ -279,6 +295,23 @@ def generate_market(
         index=index,
         oracle=oracle,
     )
+
+
+def _limited_closes(log_ret: np.ndarray, factor: np.ndarray, first_base: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Raw closes (0.1 yen) of ``log_ret`` [T, N] stopped at the TSE daily limits.
+
+    The base of day t is the previous raw close in day t's share units (times that day's
+    AdjustmentFactor), as the exchange sets it; returns (close, base, limit width).
+    """
+    close, base = np.empty_like(log_ret), np.empty_like(log_ret)
+    prev = first_base / factor[0]
+    for t in range(log_ret.shape[0]):  # path-dependent in time; vectorized over stocks
+        base[t] = prev * factor[t]
+        limit = daily_price_limit(base[t])
+        proposed = np.round(base[t] * np.exp(log_ret[t]), 1)
+        close[t] = prev = np.clip(proposed, np.maximum(base[t] - limit, 0.1), base[t] + limit)
+    return close, base, daily_price_limit(base)
 
 
 def _suspensions(rng: np.random.Generator, T: int, N: int) -> np.ndarray:

@@ -66,25 +66,40 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> dict[str, f
         run.log_environment()
         run.log_dataset(cfg.data.name, market.source, market.digest, {k: str(v) for k, v in market.quotes.schema.items()})
 
-        panel, feature_panel = _build_panel(cfg, market, horizons, gates, lineage)
-        run.log_json(feature_panel.metadata(), "features/metadata.json")
-        predictions, val = _train_folds(cfg, panel, folds, run, run_dir, lineage)
+        try:
+            panel, feature_panel = _build_panel(cfg, market, horizons, gates, lineage)
+            run.log_json(feature_panel.metadata(), "features/metadata.json")
+            predictions, val = _train_folds(cfg, panel, folds, run, run_dir, lineage)
 
-        metrics = _evaluate(cfg, market, panel, predictions, horizons, gates, run, run_dir, lineage)
-        metrics.update({k: sum(v) / len(v) for k, v in val.items()})
-        with lineage.step("validate_outputs", inputs=["evaluate"]) as step:
-            gates.training_output(predictions, metrics, horizons)
-            step["outputs"]["quality"] = _gate_summary(gates, "training_output")
-        metrics.update(gates.metrics())
+            metrics = _evaluate(cfg, market, panel, predictions, horizons, gates, run, run_dir, lineage)
+            metrics.update({k: sum(v) / len(v) for k, v in val.items()})
+            with lineage.step("validate_outputs", inputs=["evaluate"]) as step:
+                gates.training_output(predictions, metrics, horizons)
+                step["outputs"]["quality"] = _gate_summary(gates, "training_output")
+        except BaseException:
+            run.log_metrics(_quality_reports(run, gates))  # a failed run still shows its gates
+            raise
+        metrics.update(_quality_reports(run, gates))
         run.log_metrics(metrics)
-        if gates.enabled:
-            run.log_artifacts(gates.out_dir, "quality")
 
         record = lineage.to_dict()
         run.log_json(record, "lineage/lineage.json")
         run.log_artifact(render_lineage(record, run_dir / "lineage.png"), "lineage")
         log.info("run %s: %s", run.run_id, _headline(metrics, horizons))
         return metrics
+
+
+def _quality_reports(run: Any, gates: Any) -> dict[str, float]:
+    """Log the gates' reports (JSON, Data Docs, quarantine) under ``quality/``; return their summary metrics."""
+    if not gates.enabled:
+        return {}
+    try:
+        metrics = gates.metrics()
+        run.log_artifacts(gates.out_dir, "quality")
+    except Exception as exc:  # reporting must not mask the error that ended the run
+        log.warning("quality reports not logged: %s", exc)
+        return {}
+    return metrics
 
 
 def _wandb(tracking: Any) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 
-import numpy as np
 import polars as pl
 
 from gogooku3.quality.frames import same_code_as_previous
@@ -111,55 +110,19 @@ def cross_sectional_z(column: str) -> pl.Expr:
 
 
 def is_extreme(column: str, max_abs_z: float) -> pl.Expr:
-    """Extreme on the raw scale and, where the date's values are all positive, on the log scale."""
+    """Extreme on the raw scale and, where the date's values are all positive, on the log scale.
+
+    A value counts as extreme only when both agree: skewed ratios (volume, illiquidity)
+    are not flagged for their long right tail, nor bounded ones (an R-squared near 0) for
+    the long left tail their logarithm grows. The definition the features gate uses;
+    :func:`gogooku3.quality.extremes.extreme_shares` computes its share for many features at once.
+    """
     extreme = []
     for log_positive in (False, True):
         median, scale = _center_scale(column, log_positive=log_positive, std_floor=True)
         x = _transformed(column) if log_positive else finite(column)
         extreme.append(((x - median) / scale).abs() > max_abs_z)
     return (extreme[0] & extreme[1]).fill_null(False)
-
-
-def extreme_shares(frame: pl.DataFrame, features: list[str], max_abs_z: float) -> list[float]:
-    """Per feature, the share of rows whose robust cross-sectional |z| exceeds ``max_abs_z``.
-
-    A value counts as extreme only when it is extreme on the raw scale and, on dates where
-    the feature is all positive, on the log scale too: skewed ratios (volume, illiquidity)
-    are not flagged for their long right tail, nor bounded ones (an R-squared near 0) for
-    the long left tail their logarithm grows. Same statistics as :func:`cross_sectional_z`,
-    computed with one group-by per step instead of per-feature windows.
-    """
-    if not frame.height or not features:
-        return [0.0] * len(features)
-    idx = range(len(features))
-    x = frame.lazy().select("Date", *[finite(f).cast(pl.Float64).alias(f"r{i}") for i, f in enumerate(features)])
-    positive = x.group_by("Date").agg((pl.col(f"r{i}").min() > 0).fill_null(False).alias(f"p{i}") for i in idx)
-    t = x.join(positive, on="Date").with_columns(
-        pl.when(pl.col(f"p{i}")).then(pl.col(f"r{i}").log()).otherwise(pl.col(f"r{i}")).alias(f"l{i}") for i in idx
-    )
-    scales = [f"{kind}{i}" for i in idx for kind in ("r", "l")]
-    medians = t.group_by("Date").agg(pl.col(c).median().alias(f"m_{c}") for c in scales)
-    dev = t.join(medians, on="Date").select("Date", *[(pl.col(c) - pl.col(f"m_{c}")).alias(c) for c in scales])
-    spread = dev.group_by("Date").agg(
-        pl.max_horizontal(1.4826 * pl.col(c).abs().median(), pl.col(c).std() / STD_FLOOR_DIVISOR).alias(f"s_{c}")
-        for c in scales
-    )
-    extreme = {c: (pl.col(c) / pl.when(pl.col(f"s_{c}") > 0).then(pl.col(f"s_{c}"))).abs() > max_abs_z for c in scales}
-    counts = dev.join(spread, on="Date").select(
-        (extreme[f"r{i}"] & extreme[f"l{i}"]).fill_null(False).sum().alias(f"e{i}") for i in idx
-    ).collect()
-    return [counts[f"e{i}"][0] / frame.height for i in idx]
-
-
-def sample_dates(frame: pl.DataFrame, n_dates: int) -> pl.DataFrame:
-    """Rows of ``n_dates`` evenly spaced dates (first and last included); all rows when 0."""
-    if n_dates <= 0:
-        return frame
-    dates = frame.lazy().select(pl.col("Date").unique().sort()).collect().to_series()
-    if dates.len() <= n_dates:
-        return frame
-    picks = np.unique(np.linspace(0, dates.len() - 1, n_dates).round().astype(np.int64))
-    return frame.lazy().filter(pl.col("Date").is_in(dates.gather(picks).implode())).collect()
 
 
 def inf_to_null(frame: pl.DataFrame, features: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:

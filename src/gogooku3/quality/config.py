@@ -51,6 +51,7 @@ class QualityConfig:
     max_abs_zscore: float = 10.0
     max_outlier_share: float = 0.01
     zscore_sample_dates: int = 64
+    extreme_check_exempt: tuple[str, ...] = ()  # feature-name globs whose tails are the point (listing age)
     # gates 4 and 5: model output
     min_finite_prediction_ratio: float = 1.0
     min_prediction_std: float = 1e-12

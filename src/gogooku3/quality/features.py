@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from fnmatch import fnmatchcase
+
 import polars as pl
 
-from gogooku3.quality.cleaning import extreme_shares, finite, inf_to_null, sample_dates, winsorize
+from gogooku3.quality.cleaning import finite, inf_to_null, winsorize
 from gogooku3.quality.config import QualityConfig
 from gogooku3.quality.evidence import Evidence, Rule
+from gogooku3.quality.extremes import extreme_shares, sample_dates
 from gogooku3.quality.report import Correction
 from gogooku3.quality.schema_check import NUMERIC, schema_ok, schema_rule, schema_table
 
@@ -25,7 +29,8 @@ def check_features(frame: pl.DataFrame, features: list[str], cfg: QualityConfig)
 
     changed: list[pl.DataFrame] = []
     corrections: list[Correction] = []
-    floats = [f for f in features if frame.schema[f].is_float()]
+    dtypes = frame.schema
+    floats = [f for f in features if dtypes[f].is_float()]
     if cfg.inf_to_null and floats:
         frame, cells = inf_to_null(frame, floats)
         if cells.height:
@@ -39,7 +44,12 @@ def check_features(frame: pl.DataFrame, features: list[str], cfg: QualityConfig)
             corrections.append(Correction("extreme_values", "winsorized", cells.height,
                                           f"values beyond {cfg.max_abs_zscore:g} robust z clipped per date"))
 
-    ev.add("per_feature", _per_feature(frame, features, cfg.max_abs_zscore, cfg.zscore_sample_dates), [
+    exempt = [f for f in features if any(fnmatchcase(f, p) for p in cfg.extreme_check_exempt)]
+    per_feature = _per_feature(frame, features, cfg.max_abs_zscore, cfg.zscore_sample_dates, exempt)
+    if exempt:
+        ev.notes.append(f"extreme-value check skipped for {len(exempt)} exempt features: {', '.join(exempt[:5])}"
+                        f"{' ...' if len(exempt) > 5 else ''} (quality.extreme_check_exempt)")
+    ev.add("per_feature", per_feature, [
         _rule("feature_missing", "missing_ratio", "completeness", max_value=cfg.max_feature_missing_ratio,
               description="share of null/NaN values per feature"),
         _rule("feature_infinite", "inf_ratio", "accuracy", max_value=cfg.max_inf_ratio,
@@ -59,38 +69,42 @@ def _rule(check: str, column: str, dimension: str, *, description: str,
                 min_value=min_value, max_value=max_value, key="feature", description=description)
 
 
-def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_dates: int) -> pl.DataFrame:
+def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_dates: int,
+                 exempt: list[str] = ()) -> pl.DataFrame:
     """One row per feature with its missing, infinite and extreme shares and its spread.
 
-    Missing, infinite and spread use every row; the extreme share (robust per-date
-    statistics, the costly part) uses ``n_dates`` evenly spaced dates
-    (``quality.zscore_sample_dates``; 0 = all).
+    Missing, infinite and spread use every row, in one pass over the frame where it is
+    clean: a plain std is finite exactly when a column has no NaN or inf, so only the
+    columns where it is not are counted again (NaN, inf, std of the finite values). The
+    extreme share (robust per-date statistics) uses ``n_dates`` evenly spaced dates
+    (``quality.zscore_sample_dates``; 0 = all); it is null (not checked) for ``exempt`` features.
     """
     if not features:
         return pl.DataFrame(schema={"feature": pl.String, "missing_ratio": pl.Float64, "inf_ratio": pl.Float64,
                                     "std": pl.Float64, "extreme_share": pl.Float64})
     n = max(frame.height, 1)
-    floats = {f for f in features if frame.schema[f].is_float()}
-    counts = frame.lazy().select(
-        *[pl.col(f).is_nan().sum().alias(f"nan\x00{f}") for f in floats],
-        *[pl.col(f).is_infinite().sum().alias(f"inf\x00{f}") for f in floats],
-    ).collect().row(0, named=True) if floats else {}
-    nan = {f: counts.get(f"nan\x00{f}", 0) for f in features}
-    inf = {f: counts.get(f"inf\x00{f}", 0) for f in features}
-    # The spread of the finite values; a plain std where the column has no NaN or inf.
-    spread = frame.lazy().select(
-        (finite(f) if nan[f] or inf[f] else pl.col(f)).std().alias(f) for f in features
-    ).collect().row(0, named=True)
-    stats: dict[str, float] = {}
-    for f in features:
-        std = spread[f]
-        stats[f"{f}\x00missing_ratio"] = (frame[f].null_count() + nan[f]) / n
-        stats[f"{f}\x00inf_ratio"] = inf[f] / n
-        stats[f"{f}\x00std"] = 0.0 if std is None or std != std else float(std)
-    extreme = extreme_shares(sample_dates(frame, n_dates), features, max_abs_z)
-    for f, share in zip(features, extreme):
-        stats[f"{f}\x00extreme_share"] = share
-    return pl.DataFrame(
-        [{"feature": f, **{m: float(stats[f"{f}\x00{m}"]) for m in
-                            ("missing_ratio", "inf_ratio", "std", "extreme_share")}} for f in features]
-    )
+    schema = frame.schema
+    spread = dict(zip(features, frame.select(pl.col(features).std()).row(0)))
+    unclear = [f for f in features if schema[f].is_float() and not _finite(spread[f])]
+    counts = frame.select(
+        *[pl.col(f).is_nan().sum().alias(f"nan\x00{f}") for f in unclear],
+        *[pl.col(f).is_infinite().sum().alias(f"inf\x00{f}") for f in unclear],
+        *[finite(f).std().alias(f"std\x00{f}") for f in unclear],
+    ).row(0, named=True) if unclear else {}
+    for f in unclear:
+        if counts[f"nan\x00{f}"] or counts[f"inf\x00{f}"]:
+            spread[f] = counts[f"std\x00{f}"]
+    checked = [f for f in features if f not in set(exempt)]
+    shares = dict(zip(checked, extreme_shares(sample_dates(frame, n_dates), checked, max_abs_z))) if checked else {}
+    return pl.DataFrame({
+        "feature": features,
+        "missing_ratio": [(frame[f].null_count() + counts.get(f"nan\x00{f}", 0)) / n for f in features],
+        "inf_ratio": [counts.get(f"inf\x00{f}", 0) / n for f in features],
+        "std": [0.0 if spread[f] is None or spread[f] != spread[f] else float(spread[f]) for f in features],
+        "extreme_share": [float(shares[f]) if f in shares else None for f in features],
+    }, schema={"feature": pl.String, "missing_ratio": pl.Float64, "inf_ratio": pl.Float64,
+               "std": pl.Float64, "extreme_share": pl.Float64})
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)

@@ -30,11 +30,6 @@ def same_code_as_previous() -> pl.Expr:
     return (pl.col("Code") == pl.col("Code").shift(1)).fill_null(False)
 
 
-def previous(expr: pl.Expr) -> pl.Expr:
-    """On sorted rows: ``expr`` of the previous row of the same code (null at a code's first row)."""
-    return pl.when(same_code_as_previous()).then(expr.shift(1))
-
-
 def code_run() -> pl.Expr:
     """On sorted rows: an integer id per code, increasing down the frame."""
     return (~same_code_as_previous()).cum_sum()

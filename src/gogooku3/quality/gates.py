@@ -1,9 +1,10 @@
 """The five quality gates the pipeline calls, in order: raw, processed, features, training_output, predictions.
 
 Each gate computes its checks in Polars, validates the compact evidence with Great
-Expectations (suites built from ``quality`` config), writes ``<gate>.json``, Data Docs
-and a quarantine parquet under ``out_dir``, and then passes, passes with recorded
-corrections, or alerts and raises :class:`QualityGateError`. With
+Expectations (suites built from ``quality`` config), writes ``<gate>.json`` and a
+quarantine parquet under ``out_dir``, and then passes, passes with recorded corrections,
+or alerts and raises :class:`QualityGateError`. Data Docs for all gates are rendered in
+one pass by :meth:`QualityGates.metrics` (or at once by a failing gate). With
 ``quality.enabled=false`` every gate returns its input untouched and GE is never imported.
 """
 
@@ -28,6 +29,7 @@ from gogooku3.quality.report import Correction, GateReport
 from gogooku3.quality.timeliness import expected_session
 
 if TYPE_CHECKING:
+    from gogooku3.quality.raw import RawFindings
     from gogooku3.quality.validator import GxValidator
 
 GATES = ("raw", "processed", "features", "training_output", "predictions")
@@ -51,7 +53,7 @@ class QualityGates:
         self.alert_hooks = alert_hooks if alert_hooks is not None else build_alert_hooks(config)
         self.reports: dict[str, GateReport] = {}
         self._validator: GxValidator | None = None
-        self._index_pending = False
+        self._raw_findings: RawFindings | None = None  # what raw learnt about the quotes it passed on
 
     @classmethod
     def from_config(
@@ -86,6 +88,7 @@ class QualityGates:
         expected = expected_session(calendar, self.expected_end)
         evidence, outcome = check_raw(market.quotes, market.listed, calendar, expected, self.config)
         report = GateReport(gate="raw", rows_in=market.quotes.height)
+        self._raw_findings = outcome.findings if outcome is not None else None
         if outcome is not None:
             market = dataclasses.replace(market, quotes=outcome.kept)
             self._record_rows(report, outcome.kept.height, outcome.quarantined, outcome.corrections)
@@ -99,7 +102,8 @@ class QualityGates:
         from gogooku3.quality.processed import check_processed
 
         started = time.perf_counter()
-        evidence, outcome = check_processed(market.quotes, self._calendar(market), self.config)
+        evidence, outcome = check_processed(market.quotes, self._calendar(market), self.config, self._raw_findings)
+        self._raw_findings = None
         report = GateReport(gate="processed", rows_in=market.quotes.height)
         market = dataclasses.replace(market, quotes=outcome.kept)
         self._record_rows(report, outcome.kept.height, outcome.quarantined, outcome.corrections)
@@ -151,20 +155,18 @@ class QualityGates:
         return report
 
     def write_docs(self) -> Path | None:
-        """Finish the Data Docs site (its index page); returns ``<out_dir>/data_docs/index.html``.
+        """Render the Data Docs of every gate run so far; returns ``<out_dir>/data_docs/index.html``.
 
-        Gates render their own pages as they run; the index is written when a gate fails,
-        after the predictions gate, and here (``metrics()`` calls this too).
+        A passing gate only records its results: the pages of all gates are rendered in one
+        pass here (``metrics()`` calls this, so ``out_dir`` is complete once metrics are
+        logged) or at once when a gate fails, so its error message points at written pages.
         """
-        if self._validator is None or not self._index_pending:
-            return self._validator.build_docs(index=False) if self._validator else None
-        self._index_pending = False
-        return self._validator.build_docs(index=True)
+        return self._validator.build_docs() if self._validator is not None else None
 
     def metrics(self) -> dict[str, float]:
         """``quality/<gate>/success_ratio`` and ``quality/<gate>/failed_expectations`` per gate run.
 
-        Also finishes the Data Docs index, so ``out_dir`` is complete once metrics are logged.
+        Also writes the Data Docs, so ``out_dir`` is complete once metrics are logged.
         """
         self.write_docs()
         out: dict[str, float] = {}
@@ -221,12 +223,12 @@ class QualityGates:
             report.status = "corrected"
         else:
             report.status = "passed"
-        checked = time.perf_counter()
-        index = report.status == "failed" or report.gate == "predictions"
-        docs = validator.build_docs(index=index)
-        self._index_pending = not index
+        docs = validator.docs_index
         report.data_docs = str(docs) if docs else None
-        report.timings["docs"] = time.perf_counter() - checked
+        if report.status == "failed":
+            checked = time.perf_counter()
+            validator.build_docs()
+            report.timings["docs"] = time.perf_counter() - checked
         report.seconds = time.perf_counter() - started
         self.reports[report.gate] = report
         report.write(self.out_dir / f"{report.gate}.json")

@@ -40,18 +40,22 @@ def check_training_output(predictions: pl.DataFrame, metrics: dict[str, float], 
              description="at least one metric, and one per quality.required_metrics pattern")])
     if not _schema(ev, predictions, horizons):
         return ev
+    finite = {h: pl.when(pl.col(pred_column(h)).is_finite()).then(pl.col(pred_column(h))) for h in horizons}
+    per_date = predictions.group_by("Date").agg(  # one group-by for every horizon
+        *[finite[h].count().alias(f"n_{h}") for h in horizons], *[finite[h].std().alias(f"sd_{h}") for h in horizons])
+    overall = predictions.select(
+        *[pl.col(pred_column(h)).is_finite().fill_null(False).mean().alias(f"finite_{h}") for h in horizons],
+        *[finite[h].std().alias(f"std_{h}") for h in horizons],
+    ).row(0, named=True)
     rows = []
     for h in horizons:
-        p = pred_column(h)
-        x = pl.when(pl.col(p).is_finite()).then(pl.col(p))
-        per_date = predictions.group_by("Date").agg(x.count().alias("n"), x.std().alias("sd"))
-        eligible = per_date.filter(pl.col("n") >= 2)
+        eligible = per_date.select("Date", pl.col(f"n_{h}").alias("n"), pl.col(f"sd_{h}").alias("sd")).filter(
+            pl.col("n") >= 2)
         collapsed = eligible.filter(pl.col("sd").fill_null(0.0) <= cfg.min_prediction_std)
-        finite_ratio = predictions.select(pl.col(p).is_finite().fill_null(False).mean()).item()
         rows.append({
             "horizon": h,
-            "finite_ratio": float(finite_ratio) if predictions.height else 0.0,
-            "pred_std": float(predictions.select(x.std()).item() or 0.0),
+            "finite_ratio": float(overall[f"finite_{h}"]) if predictions.height else 0.0,
+            "pred_std": float(overall[f"std_{h}"] or 0.0),
             "collapsed_date_ratio": collapsed.height / eligible.height if eligible.height else 1.0,
         })
         ev.sample("prediction_collapsed_dates", collapsed.sort("Date").select(
@@ -84,14 +88,24 @@ def check_predictions(predictions: pl.DataFrame, horizons: list[int], cfg: Quali
              dimension="completeness", min_value=1, description="there is something to store"),
     ])
     ev.sample("one_row_per_key", dup.select("Code", "Date"), cfg.sample_rows)
+
+    def bad(h: int) -> pl.Expr:
+        return ~pl.col(pred_column(h)).is_finite().fill_null(False)
+
+    def wild(h: int) -> pl.Expr:
+        p = pl.col(pred_column(h))
+        return p.is_finite().fill_null(False) & (p.abs() > cfg.max_abs_prediction)
+
+    counts = predictions.select(  # one pass; offending rows are looked up only where there are some
+        *[bad(h).sum().alias(f"bad_{h}") for h in horizons], *[wild(h).sum().alias(f"wild_{h}") for h in horizons],
+    ).row(0, named=True)
     rows = []
     for h in horizons:
-        p = pl.col(pred_column(h))
-        bad = predictions.filter(~p.is_finite().fill_null(False))
-        wild = predictions.filter(p.is_finite().fill_null(False) & (p.abs() > cfg.max_abs_prediction))
-        rows.append({"horizon": h, "missing_ratio": bad.height / n, "out_of_range_ratio": wild.height / n})
-        ev.sample("all_horizons", bad.select("Code", "Date", pred_column(h)), cfg.sample_rows)
-        ev.sample("plausible_range", wild.select("Code", "Date", pred_column(h)), cfg.sample_rows)
+        rows.append({"horizon": h, "missing_ratio": counts[f"bad_{h}"] / n,
+                     "out_of_range_ratio": counts[f"wild_{h}"] / n})
+        for check, name, flag in (("all_horizons", "bad", bad), ("plausible_range", "wild", wild)):
+            if counts[f"{name}_{h}"]:
+                ev.sample(check, predictions.filter(flag(h)).select("Code", "Date", pred_column(h)), cfg.sample_rows)
     ev.add("per_horizon", pl.DataFrame(rows), [
         Rule(check="all_horizons", table="per_horizon", column="missing_ratio", kind="between",
              dimension="completeness", min_value=0.0, max_value=1.0 - cfg.min_finite_prediction_ratio,

@@ -11,37 +11,50 @@ from gogooku3.quality.evidence import Evidence, Rule
 from gogooku3.quality.frames import same_code_as_previous, sort_by_code_date
 from gogooku3.quality.prices import price_jumps
 from gogooku3.quality.quarantine import CHECK, REASON
-from gogooku3.quality.raw import RowOutcome
+from gogooku3.quality.raw import RawFindings, RowOutcome
 from gogooku3.quality.report import Correction
 
 
-def check_processed(quotes: pl.DataFrame, calendar: pl.Series, cfg: QualityConfig) -> tuple[Evidence, RowOutcome]:
-    """Apply the cleaning policies, then build gate 2's evidence on what remains."""
+def check_processed(quotes: pl.DataFrame, calendar: pl.Series, cfg: QualityConfig,
+                    findings: RawFindings | None = None) -> tuple[Evidence, RowOutcome]:
+    """Apply the cleaning policies, then build gate 2's evidence on what remains.
+
+    ``findings`` (from the raw gate, on these very quotes) spare sorting them and finding
+    duplicates and split-adjusted moves again, unless a cleaning policy removes rows.
+    """
     ev = Evidence()
+    if findings is not None and findings.quotes is not quotes:
+        findings = None
     if "AdjustmentFactor" not in quotes.columns:  # the canonical default: no adjustments
         quotes = quotes.with_columns(pl.lit(1.0).alias("AdjustmentFactor"))
-    ordered = sort_by_code_date(quotes)
+    ordered = quotes if findings is not None else sort_by_code_date(quotes)
     kept, moved, corrections = split_market_rows(ordered, cfg.suspended_days, cfg.listing_boundaries)
     outcome = RowOutcome(kept=kept, quarantined=[moved] if moved.height else [], corrections=corrections)
+    if moved.height:
+        findings = None
 
     sessions = calendar.sort().unique(maintain_order=True)
     is_dup = same_code_as_previous() & (pl.col("Date") == pl.col("Date").shift(1)).fill_null(False)
-    dup = kept.filter(is_dup)
+    dup = findings.duplicates if findings is not None else kept.filter(is_dup)
+    moves = findings.moves if findings is not None else None
     per_code = _per_code(kept, sessions, unique_keys=dup.height == 0)
     min_present = 1.0 - cfg.max_missing_ratio
     incomplete = per_code.filter(pl.col("present_ratio") < min_present)
     if cfg.drop_incomplete_stocks and incomplete.height:
         _drop_codes(outcome, incomplete, cfg)
-        kept = outcome.kept
-        dup = kept.filter(is_dup)
-        per_code = _per_code(kept, sessions, unique_keys=dup.height == 0)
+        if outcome.kept is not kept:  # whole codes left: the other codes' rows and checks are unchanged
+            kept = outcome.kept
+            dropped = pl.col("Code").is_in(incomplete["Code"].implode())
+            dup = dup.filter(~dropped)
+            moves = None if moves is None else moves.filter(~dropped)
+            per_code = _per_code(kept, sessions, unique_keys=dup.height == 0)
 
     n = max(kept.height, 1)
-    # Only codes with an adjustment can have an inconsistent one: check just their rows.
-    adjusted = kept.filter((pl.col("AdjustmentFactor") != 1.0).fill_null(True)).get_column("Code").unique()
-    with_splits = kept.filter(pl.col("Code").is_in(adjusted.implode()))
-    moves = price_jumps(with_splits, max_abs_return=cfg.max_abs_daily_return,
-                        limit_multiplier=cfg.price_limit_multiplier, limit_tolerance=cfg.limit_move_tolerance)
+    if moves is None:  # only codes with an adjustment can have an inconsistent one: check just their rows
+        adjusted = kept.filter((pl.col("AdjustmentFactor") != 1.0).fill_null(True)).get_column("Code").unique()
+        with_splits = kept.filter(pl.col("Code").is_in(adjusted.implode()))
+        moves = price_jumps(with_splits, max_abs_return=cfg.max_abs_daily_return,
+                            limit_multiplier=cfg.price_limit_multiplier, limit_tolerance=cfg.limit_move_tolerance)
     inconsistent = moves.filter(pl.col("split") & ~pl.col("limit_move"))
     ev.add("summary", pl.DataFrame([{
         "duplicate_keys_ratio": dup.height / n,
@@ -96,15 +109,26 @@ def _nan(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def _per_code(quotes: pl.DataFrame, sessions: pl.Series, unique_keys: bool) -> pl.DataFrame:
-    """Rows present vs sessions between each code's first and last date."""
+    """Rows present vs sessions between each code's first and last date (quotes sorted by Code, Date)."""
     cal = sessions.to_numpy()
     on_calendar = pl.col("Date").is_in(sessions.implode())
-    present = on_calendar.sum() if unique_keys else pl.col("Date").filter(on_calendar).n_unique()
-    stats = quotes.group_by("Code").agg(
-        pl.col("Date").min().alias("first_date"),
-        pl.col("Date").max().alias("last_date"),
-        present.cast(pl.Int64).alias("n_present"),
-    ).sort("Code")
+    if unique_keys and not quotes["Code"].null_count() and not quotes["Date"].null_count():
+        # Each code is one run of rows with its first and last dates at the ends: no group-by needed.
+        runs = quotes.select(pl.col("Code").rle()).unnest("Code")
+        ends = np.cumsum(runs["len"].to_numpy())
+        starts = ends - runs["len"].to_numpy()
+        seen = np.concatenate([[0], np.cumsum(quotes.select(on_calendar).to_series().to_numpy())])
+        stats = pl.DataFrame({
+            "Code": runs["value"], "first_date": quotes["Date"].gather(starts),
+            "last_date": quotes["Date"].gather(ends - 1), "n_present": seen[ends] - seen[starts],
+        }, schema_overrides={"n_present": pl.Int64})
+    else:
+        present = on_calendar.sum() if unique_keys else pl.col("Date").filter(on_calendar).n_unique()
+        stats = quotes.group_by("Code").agg(
+            pl.col("Date").min().alias("first_date"),
+            pl.col("Date").max().alias("last_date"),
+            present.cast(pl.Int64).alias("n_present"),
+        ).sort("Code")
     first = np.searchsorted(cal, stats["first_date"].to_numpy(), side="left")
     last = np.searchsorted(cal, stats["last_date"].to_numpy(), side="right")
     expected = np.maximum(last - first, 1)
@@ -124,11 +148,17 @@ def _per_date(quotes: pl.DataFrame, sessions: pl.Series, per_code: pl.DataFrame,
     lasts = np.sort(per_code["last_date"].to_numpy())
     d = days.to_numpy()
     universe = np.searchsorted(firsts, d, side="right") - np.searchsorted(lasts, d, side="left")
-    count = pl.len() if unique_keys else pl.col("Code").n_unique()
-    present = quotes.group_by("Date").agg(count.cast(pl.Int64).alias("n_present"))
-    table = pl.DataFrame({"Date": days, "n_universe": pl.Series(universe, dtype=pl.Int64)}).join(
-        present, on="Date", how="left"
-    ).with_columns(pl.col("n_present").fill_null(0).cast(pl.Int64))
+    table = pl.DataFrame({"Date": days, "n_universe": pl.Series(universe, dtype=pl.Int64)})
+    if unique_keys and not quotes["Date"].null_count():  # rows per day: a count over day numbers
+        day = quotes["Date"].to_physical().to_numpy()
+        start = int(day.min())
+        rows = np.bincount(day - start)
+        n_present = rows[days.to_physical().to_numpy() - start]
+        table = table.with_columns(pl.Series("n_present", n_present, dtype=pl.Int64))
+    else:
+        count = pl.len() if unique_keys else pl.col("Code").n_unique()
+        present = quotes.group_by("Date").agg(count.cast(pl.Int64).alias("n_present"))
+        table = table.join(present, on="Date", how="left").with_columns(pl.col("n_present").fill_null(0).cast(pl.Int64))
     return table.select(
         pl.col("Date").cast(pl.String), "n_present", "n_universe",
         (pl.col("n_present") / pl.col("n_universe").clip(lower_bound=1)).alias("coverage"),

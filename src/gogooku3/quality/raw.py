@@ -1,4 +1,10 @@
-"""Gate 1: raw quotes as delivered — schema, keys, calendar, bar sanity, moves, coverage, timeliness."""
+"""Gate 1: raw quotes as delivered — schema, keys, calendar, bar sanity, moves, coverage, timeliness.
+
+The row-level checks are three queries over the sorted quotes, collected together (rows
+failing a correctable check, adjustment and stale-bar counts, big moves); only their
+small results are looked at in Python. What they establish about the rows passed on
+is kept (:class:`RawFindings`) so the processed gate does not scan them again.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,8 @@ import polars as pl
 
 from gogooku3.quality.config import QualityConfig
 from gogooku3.quality.evidence import Evidence, Rule
-from gogooku3.quality.frames import previous, same_code_as_previous, sort_by_code_date
-from gogooku3.quality.prices import price_jumps
+from gogooku3.quality.frames import same_code_as_previous, sort_by_code_date
+from gogooku3.quality.prices import big_moves, with_limit_moves
 from gogooku3.quality.quarantine import CHECK, REASON
 from gogooku3.quality.report import Correction
 from gogooku3.quality.schema_check import schema_ok, schema_rule, schema_table
@@ -20,6 +26,20 @@ from gogooku3.schema import LISTED_COLUMNS, LISTED_REQUIRED, QUOTE_COLUMNS, QUOT
 PRICES = ("Open", "High", "Low", "Close")
 
 
+@dataclass(frozen=True)
+class RawFindings:
+    """What the raw gate found out about exactly the quotes it passed on (``quotes``).
+
+    Sorted by Code, Date; ``duplicates`` are the rows repeating an earlier (Code, Date)
+    and ``moves`` the :func:`~gogooku3.quality.prices.price_jumps` of the quotes. Only
+    made when raw removed no row, so they hold for ``quotes`` as they are.
+    """
+
+    quotes: pl.DataFrame
+    duplicates: pl.DataFrame
+    moves: pl.DataFrame
+
+
 @dataclass
 class RowOutcome:
     """What a gate did to a table: the rows kept, quarantined rows and the corrections."""
@@ -27,6 +47,7 @@ class RowOutcome:
     kept: pl.DataFrame
     quarantined: list[pl.DataFrame] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
+    findings: RawFindings | None = None
 
 
 # check name -> (config key of its threshold, config key allowing the fix, what it means)
@@ -44,54 +65,72 @@ ROW_CHECKS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def row_reasons(quotes: pl.DataFrame, calendar: pl.Series) -> pl.DataFrame:
-    """Per row of sorted quotes, the first correctable check it fails and why (null when clean).
-
-    Adds ``quarantine_check`` and ``quarantine_reason``; duplicates keep their first
-    occurrence in delivery order (the sort is stable). Conditions are evaluated on
-    every row as booleans; reason strings are built only for the offending rows.
-    """
+def _bar_parts() -> list[tuple[pl.Expr, str]]:
     o, h, lo, c = (pl.col(k) for k in PRICES)
-    turnover = pl.col("TurnoverValue") if "TurnoverValue" in quotes.columns else pl.lit(None, pl.Float64)
-    traded = (pl.col("Volume").fill_null(0) > 0) | (turnover.fill_null(0) > 0)
-    bar_parts = [
+    return [
         (h < lo, "High < Low"),
         ((o < lo) | (o > h), "Open outside [Low, High]"),
         ((c < lo) | (c > h), "Close outside [Low, High]"),
         (pl.any_horizontal([p <= 0 for p in (o, h, lo, c)]), "non-positive price"),
         (pl.any_horizontal([p.is_nan() for p in (o, h, lo, c)]), "NaN price"),
     ]
-    negative_parts = [(pl.col("Volume") < 0, "negative Volume"), (turnover < 0, "negative TurnoverValue")]
-    flags = {
+
+
+def _turnover(columns: list[str]) -> pl.Expr:
+    return pl.col("TurnoverValue") if "TurnoverValue" in columns else pl.lit(None, pl.Float64)
+
+
+def _negative_parts(columns: list[str]) -> list[tuple[pl.Expr, str]]:
+    return [(pl.col("Volume") < 0, "negative Volume"), (_turnover(columns) < 0, "negative TurnoverValue")]
+
+
+def _row_flags(columns: list[str], calendar: pl.Series) -> dict[str, pl.Expr]:
+    """Per correctable check (``ROW_CHECKS`` order), whether a row of sorted quotes fails it."""
+    traded = (pl.col("Volume").fill_null(0) > 0) | (_turnover(columns).fill_null(0) > 0)
+    return {
         "duplicate_keys": same_code_as_previous() & (pl.col("Date") == pl.col("Date").shift(1)).fill_null(False),
         "off_calendar": ~pl.col("Date").is_in(calendar.implode()),
-        "impossible_bar": pl.any_horizontal([cond.fill_null(False) for cond, _ in bar_parts]),
-        "negative_volume": pl.any_horizontal([cond.fill_null(False) for cond, _ in negative_parts]),
-        "null_price_with_trade": pl.any_horizontal([p.is_null() for p in (o, h, lo, c)]) & traded,
+        "impossible_bar": pl.any_horizontal([cond.fill_null(False) for cond, _ in _bar_parts()]),
+        "negative_volume": pl.any_horizontal([cond.fill_null(False) for cond, _ in _negative_parts(columns)]),
+        "null_price_with_trade": pl.any_horizontal([pl.col(p).is_null() for p in PRICES]) & traded,
     }
-    marked = quotes.with_columns(cond.fill_null(False).alias(f"_{name}") for name, cond in flags.items())
-    bad = marked.select(pl.any_horizontal(f"_{name}" for name in flags)).to_series()
-    indices = bad.arg_true()
-    if not indices.len():
+
+
+def failing_rows(quotes: pl.DataFrame, calendar: pl.Series) -> pl.LazyFrame:
+    """Indices (column ``index``) of the rows of sorted quotes failing any correctable check."""
+    flags = _row_flags(quotes.columns, calendar)
+    failing = pl.any_horizontal(c.fill_null(False) for c in flags.values())
+    return quotes.lazy().select(failing.arg_true().alias("index"))
+
+
+def row_reasons(quotes: pl.DataFrame, calendar: pl.Series, failing: pl.Series | None = None) -> pl.DataFrame:
+    """Per row of sorted quotes, the first correctable check it fails and why (null when clean).
+
+    Adds ``quarantine_check`` and ``quarantine_reason``; duplicates keep their first
+    occurrence in delivery order (the sort is stable). ``failing`` are the indices from
+    :func:`failing_rows` when already collected; the per-check flags and reason strings
+    are built only when some row fails.
+    """
+    if failing is None:
+        failing = failing_rows(quotes, calendar).collect().to_series()
+    if not failing.len():
         return quotes.with_columns(pl.lit(None, pl.String).alias(CHECK), pl.lit(None, pl.String).alias(REASON))
-    check = pl.repeat(None, quotes.height, dtype=pl.String, eager=True).alias(CHECK)
-    reason = pl.repeat(None, quotes.height, dtype=pl.String, eager=True).alias(REASON)
-    if indices.len():
-        rows = marked[indices]
-        text = {
-            "duplicate_keys": pl.lit("duplicate (Code, Date); first row kept"),
-            "off_calendar": pl.lit("Date is not a trading session"),
-            "impossible_bar": _joined(bar_parts),
-            "negative_volume": _joined(negative_parts),
-            "null_price_with_trade": pl.lit("null price on a day with trading"),
-        }
-        which, why = pl.lit(None, pl.String), pl.lit(None, pl.String)
-        for name in reversed(list(flags)):
-            which = pl.when(pl.col(f"_{name}")).then(pl.lit(name)).otherwise(which)
-            why = pl.when(pl.col(f"_{name}")).then(text[name]).otherwise(why)
-        found = rows.select(which.alias(CHECK), why.alias(REASON))
-        check = check.scatter(indices, found[CHECK])
-        reason = reason.scatter(indices, found[REASON])
+    flags = _row_flags(quotes.columns, calendar)
+    rows = quotes.with_columns(cond.fill_null(False).alias(f"_{name}") for name, cond in flags.items())[failing]
+    text = {
+        "duplicate_keys": pl.lit("duplicate (Code, Date); first row kept"),
+        "off_calendar": pl.lit("Date is not a trading session"),
+        "impossible_bar": _joined(_bar_parts()),
+        "negative_volume": _joined(_negative_parts(quotes.columns)),
+        "null_price_with_trade": pl.lit("null price on a day with trading"),
+    }
+    which, why = pl.lit(None, pl.String), pl.lit(None, pl.String)
+    for name in reversed(list(flags)):
+        which = pl.when(pl.col(f"_{name}")).then(pl.lit(name)).otherwise(which)
+        why = pl.when(pl.col(f"_{name}")).then(text[name]).otherwise(why)
+    found = rows.select(which.alias(CHECK), why.alias(REASON))
+    check = pl.repeat(None, quotes.height, dtype=pl.String, eager=True).alias(CHECK).scatter(failing, found[CHECK])
+    reason = pl.repeat(None, quotes.height, dtype=pl.String, eager=True).alias(REASON).scatter(failing, found[REASON])
     return quotes.with_columns(check, reason)
 
 
@@ -145,7 +184,12 @@ def check_raw(
 
     if "AdjustmentFactor" not in quotes.columns:
         quotes = quotes.with_columns(pl.lit(1.0).alias("AdjustmentFactor"))
-    flagged = row_reasons(sort_by_code_date(quotes), calendar)
+    ordered = sort_by_code_date(quotes)
+    failing, stats, moves = pl.collect_all([
+        failing_rows(ordered, calendar), _order_stats(ordered, cfg.sample_rows),
+        big_moves(ordered.lazy(), cfg.max_abs_daily_return),
+    ])
+    flagged = row_reasons(ordered, calendar, failing.to_series())
     allowed = {name: getattr(cfg, fix) for name, (_, fix, _) in ROW_CHECKS.items()}
     outcome = correct_rows(flagged, cfg, allowed)
     kept = outcome.kept
@@ -163,20 +207,20 @@ def check_raw(
         ev.sample(name, bad.select(cols), cfg.sample_rows)
 
     ordered = kept.drop(CHECK, REASON)
-    af = pl.col("AdjustmentFactor")
-    is_bad_af = af.is_null() | af.is_nan() | (af <= 0)
-    same = pl.all_horizontal([pl.col(k) == previous(pl.col(k)) for k in (*PRICES, "Volume")])
-    is_stale = same.fill_null(False) & (pl.col("Volume") > 0)
-    n_bad_af, n_stale = ordered.select(is_bad_af.sum(), is_stale.sum()).row(0)
-    bad_af = ordered.filter(is_bad_af) if n_bad_af else ordered.clear()
-    summary["invalid_adjustment_ratio"] = bad_af.height / n
+    if outcome.quarantined:  # the checks comparing a row with the previous one must see only the kept rows
+        stats, moves = pl.collect_all([
+            _order_stats(ordered, cfg.sample_rows), big_moves(ordered.lazy(), cfg.max_abs_daily_return),
+        ])
+    stats_row = stats.row(0, named=True)
+    summary["invalid_adjustment_ratio"] = stats_row["bad_adjustment"] / n
     rules.append(_max_rule("invalid_adjustment", "invalid_adjustment_ratio", "accuracy",
                            cfg.max_invalid_adjustment_ratio,
                            "share of rows whose AdjustmentFactor is null, NaN or not positive"))
+    bad_af = _rows(ordered, stats_row["bad_adjustment_rows"])
     ev.sample("invalid_adjustment", bad_af.select("Code", "Date", "AdjustmentFactor"), cfg.sample_rows)
 
-    moves = price_jumps(ordered, max_abs_return=cfg.max_abs_daily_return,
-                        limit_multiplier=cfg.price_limit_multiplier, limit_tolerance=cfg.limit_move_tolerance)
+    moves = with_limit_moves(moves, limit_multiplier=cfg.price_limit_multiplier,
+                             limit_tolerance=cfg.limit_move_tolerance)
     jumps = moves.filter(~pl.col("split") & ~pl.col("limit_move"))
     summary["unexplained_jump_ratio"] = jumps.height / n
     rules.append(_max_rule(
@@ -184,14 +228,14 @@ def check_raw(
         f"share of rows moving more than {cfg.max_abs_daily_return:g} without a split or a limit move"))
     ev.sample("unexplained_jump", jumps.select("Code", "Date", "prev_close", "Close", "move"), cfg.sample_rows)
 
-    stale = ordered.filter(is_stale) if n_stale else ordered.clear()
-    summary["stale_ratio"] = stale.height / n
+    summary["stale_ratio"] = stats_row["stale"] / n
     rules.append(_max_rule("stale_bar", "stale_ratio", "timeliness", cfg.max_stale_ratio,
                            "share of traded rows repeating the previous bar exactly (a stuck feed)"))
+    stale = _rows(ordered, stats_row["stale_rows"])
     ev.sample("stale_bar", stale.select("Code", "Date", "Close", "Volume"), cfg.sample_rows)
 
-    codes = ordered.select(pl.col("Code").unique())
     if listed is not None:
+        codes = _codes(ordered)
         unlisted = codes.join(listed.select("Code"), on="Code", how="anti").sort("Code")
         summary["unlisted_code_ratio"] = unlisted.height / max(codes.height, 1)
         rules.append(_max_rule("listed_coverage", "unlisted_code_ratio", "completeness", cfg.max_unlisted_code_ratio,
@@ -206,12 +250,40 @@ def check_raw(
         ev.notes.append("no listed info: listed coverage not checked")
     ev.add("summary", pl.DataFrame([summary]), rules)
 
-    newest = ordered["Date"].max() if ordered.height else None
+    newest = stats_row["newest"] if ordered.height else None
     table, trules = timeliness_evidence(calendar, newest, expected, cfg.max_lag_days)
     ev.add("timeliness", table, trules)
     ev.sample("timeliness", table.select("newest_date", "expected_date"), 1)
-    outcome.kept = kept.drop(CHECK, REASON)
+    outcome.kept = ordered
+    if not outcome.quarantined:
+        duplicates = still_bad.filter(pl.col(CHECK) == "duplicate_keys").select("Code", "Date")
+        outcome.findings = RawFindings(quotes=ordered, duplicates=duplicates, moves=moves)
     return ev, outcome
+
+
+def _codes(quotes: pl.DataFrame) -> pl.DataFrame:
+    """The codes of sorted quotes: one per run of rows, no hashing of every row (eager: the
+    streaming engine's run-length node asserts a single chunk)."""
+    return quotes.select(pl.col("Code").rle().struct.field("value").unique().alias("Code"))
+
+
+def _order_stats(quotes: pl.DataFrame, n_samples: int) -> pl.LazyFrame:
+    """One row: rows with an invalid AdjustmentFactor, stale rows (counts and first indices), newest date."""
+    af = pl.col("AdjustmentFactor")
+    bad_af = af.is_null() | af.is_nan() | (af <= 0)
+    repeated = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in (*PRICES, "Volume")]).fill_null(False)
+    stale = same_code_as_previous() & repeated & (pl.col("Volume") > 0)
+    return quotes.lazy().select(
+        bad_af.sum().alias("bad_adjustment"),
+        bad_af.arg_true().head(n_samples).implode().alias("bad_adjustment_rows"),
+        stale.sum().alias("stale"),
+        stale.arg_true().head(n_samples).implode().alias("stale_rows"),
+        pl.col("Date").max().alias("newest"),
+    )
+
+
+def _rows(frame: pl.DataFrame, indices: list[int]) -> pl.DataFrame:
+    return frame[pl.Series(indices, dtype=pl.Int64)]
 
 
 def _max_rule(check: str, column: str, dimension: str, max_value: float, description: str) -> Rule:

@@ -175,6 +175,16 @@ class MlflowRun:
     def log_artifacts(self, directory: Path, artifact_path: str | None = None) -> None:
         self._mlflow.log_artifacts(str(directory), artifact_path)
 
+    def _log_npz(self, arrays: Mapping[str, Any], artifact_file: str) -> None:
+        import tempfile
+
+        import numpy as np
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / artifact_file
+            np.savez(path, **arrays)
+            self._mlflow.log_artifact(str(path))
+
     def log_json(self, obj: Any, artifact_file: str) -> None:
         self._mlflow.log_text(json.dumps(redact(obj), indent=2, default=str), artifact_file)
 
@@ -199,10 +209,13 @@ class MlflowRun:
                 bundle.model,
                 name=name,
                 signature=bundle.extra.get("signature"),
-                input_example=bundle.input_example,
                 serialization_format="pickle",  # set explicitly: 3.14 made pt2 (torch.export) the default
                 pip_requirements=[f"torch=={metadata.version('torch').split('+')[0]}"],
             )
+            if bundle.input_example is not None:
+                # MLflow's pytorch flavor cannot serve (or validate) dict inputs; the keyword
+                # inputs of forward() are kept as a run artifact instead.
+                self._log_npz(bundle.input_example, f"{name}_input_example.npz")
         else:
             raise ValueError(f"unknown model flavor {bundle.flavor!r}")
 

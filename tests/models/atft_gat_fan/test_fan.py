@@ -59,6 +59,7 @@ def test_all_components_kept_leaves_no_residual():
 
 def test_predictor_output_shape_and_bad_k():
     fan = make_fan()
-    assert fan.predict_main(torch.randn(5, 20, 3)).shape == (5, 4)
+    x = torch.randn(5, 20, 3)
+    assert fan.predict_main(fan.normalize(x)[1], x).shape == (5, 4)
     with pytest.raises(ValueError, match="model.fan.top_k=12"):
         make_fan(20, top_k=12)

@@ -45,7 +45,7 @@ def test_gradients_reach_every_component():
     parts["loss"].backward()
     dead = [name for name, p in model.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert not dead, f"no gradient reaches {dead}"
-    for part in ("fan.predictor", "vsn.feature_grn", "vsn.selector", "encoder.lstm", "encoder.attention", "gat.convs.1", "heads"):
+    for part in ("fan.main_embedding", "fan.predictor", "vsn.feature_grn", "vsn.selector", "encoder.lstm", "encoder.attention", "gat.convs.1", "heads"):
         assert any(name.startswith(part) for name, _ in model.named_parameters()), part
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from atft_panels import make_estimator, make_fold, make_panel, rank_ic
+
+from gogooku3.tracking.mlflow_run import MlflowRun
 
 
 def test_no_signal_gives_no_skill(tmp_path):
@@ -42,13 +45,15 @@ def test_bundle_logs_to_and_loads_from_a_real_mlflow_store(tmp_path):
     est = make_estimator(tmp_path / "fit", epochs=1)
     est.fit(panel, fold)
     bundle = est.model_bundle()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    experiment = mlflow.create_experiment("atft", artifact_location=(tmp_path / "artifacts").as_uri())
-    with mlflow.start_run(experiment_id=experiment):
-        info = mlflow.pytorch.log_model(bundle.model, name="model", signature=bundle.extra["signature"],
-                                        input_example=bundle.input_example, serialization_format="pickle")  # fmt: skip
-    assert [i.name for i in info.signature.inputs.inputs] == ["x", "mask", "returns", "groups"]
-    loaded = mlflow.pytorch.load_model(info.model_uri)
-    inputs = {k: torch.from_numpy(v) for k, v in bundle.input_example.items()}
+    with MlflowRun(f"sqlite:///{tmp_path / 'mlflow.db'}", "atft", tmp_path / "artifacts") as run:
+        run.log_model(bundle)
+    model_uri = mlflow.last_logged_model().model_uri
+    signature = mlflow.models.get_model_info(model_uri).signature
+    assert [i.name for i in signature.inputs.inputs] == ["x", "mask", "returns", "groups"]
+    loaded = mlflow.pytorch.load_model(model_uri)
+    example = mlflow.artifacts.download_artifacts(run_id=run.run_id, artifact_path="model_input_example.npz",
+                                                  dst_path=str(tmp_path / "dl"))  # fmt: skip
+    with np.load(example) as saved:
+        inputs = {k: torch.from_numpy(saved[k]) for k in ("x", "mask", "returns", "groups")}
     with torch.no_grad():
         torch.testing.assert_close(loaded(**inputs), bundle.model(**inputs))

@@ -15,14 +15,21 @@ class FrequencyAdaptiveNormalization(nn.Module):
         x^{main} = \mathrm{irFFT}\big(X \odot \mathbb{1}[\,|X| \in \mathrm{top}_K |X|\,]\big), \qquad
         x^{res} = x - x^{main}
 
-    The residual (the stationary part) goes to the encoder; :attr:`predictor` maps the
-    main signal to its expected future contribution to each horizon's target, which the
-    model adds back to every quantile (:meth:`denormalize`). The split is exact:
-    ``x_res + x_main == x``, so with nothing predicted the layer is an identity.
+    The residual (the stationary part) goes to the encoder. As in the paper's frequency
+    MLP, the predictor embeds the main signal and reads it together with the raw window,
+
+    .. math::
+        \hat y^{main} = W_2\,\mathrm{GELU}\big(W_1 [\,\mathrm{GELU}(W_0 x^{main}) \,\|\, x\,]\big),
+
+    giving the main signal's expected contribution to each horizon's target, which the
+    model adds back to every quantile (:meth:`denormalize`). Without the raw window the
+    predictor loses what the split discards: the level (DC) and the latest values of
+    near-white-noise features like daily returns, the part that carries short-term signal.
+    The split is exact: ``x_res + x_main == x``, so with nothing predicted the layer is an identity.
 
     Shapes:
         input ``(M, L, F)``; :meth:`normalize` returns ``(x_res, x_main)``, both ``(M, L, F)``;
-        :meth:`predict_main` returns ``(M, H)``.
+        :meth:`predict_main` takes ``(x_main, x)`` and returns ``(M, H)``.
     """
 
     def __init__(self, lookback: int, n_features: int, n_horizons: int, top_k: int = 3,
@@ -32,11 +39,13 @@ class FrequencyAdaptiveNormalization(nn.Module):
         if not 1 <= top_k <= n_freq:
             raise ValueError(f"model.fan.top_k={top_k} must be in [1, {n_freq}] for lookback={lookback}")
         self.lookback, self.top_k = lookback, top_k
+        width = lookback * n_features
+        self.main_embedding = nn.Sequential(nn.Linear(width, hidden_dim), nn.GELU())
         self.predictor = nn.Sequential(
-            nn.Linear(lookback * n_features, hidden_dim),
+            nn.Linear(hidden_dim + width, 2 * hidden_dim),
             nn.GELU(),
             nn.Dropout(dropout),
-            nn.Linear(hidden_dim, n_horizons),
+            nn.Linear(2 * hidden_dim, n_horizons),
         )
 
     def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,8 +57,8 @@ class FrequencyAdaptiveNormalization(nn.Module):
             main = torch.fft.irfft(spec * keep, n=self.lookback, dim=-2)
             return (x32 - main).to(x.dtype), main.to(x.dtype)
 
-    def predict_main(self, main: torch.Tensor) -> torch.Tensor:
-        return self.predictor(main.flatten(-2))
+    def predict_main(self, main: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.predictor(torch.cat([self.main_embedding(main.flatten(-2)), x.flatten(-2)], dim=-1))
 
     @staticmethod
     def denormalize(y_res: torch.Tensor, main_pred: torch.Tensor) -> torch.Tensor:

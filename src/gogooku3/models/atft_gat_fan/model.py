@@ -87,6 +87,7 @@ class ATFTGATFAN(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor, returns: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
         B, N, L, F = x.shape
         seq = x.reshape(B * N, L, F)
+        raw = seq
         if self.fan is not None:
             seq, main = self.fan.normalize(seq)
         h = self.encoder(self.vsn(seq))  # (B*N, d)
@@ -97,5 +98,5 @@ class ATFTGATFAN(nn.Module):
             h = self.gat(h, graph.edge_index, graph.edge_attr)
         out = self.heads(h)  # (B*N, H, Q)
         if self.fan is not None:
-            out = self.fan.denormalize(out, self.fan.predict_main(main))
+            out = self.fan.denormalize(out, self.fan.predict_main(main, raw))
         return out.view(B, N, *out.shape[1:])

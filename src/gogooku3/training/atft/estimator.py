@@ -186,8 +186,11 @@ class ATFTEstimator:
         )
         ckpt_dir = self.output_dir / "checkpoints"
         checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=VAL_METRIC, mode="max",
-                                     save_top_k=1, save_last=True, enable_version_counter=False)  # fmt: skip
-        callbacks = [checkpoint, MetricForwarder(log_metric)]
+                                     save_top_k=1, enable_version_counter=False)  # fmt: skip
+        # Lightning's save_last only writes when the best changes; resuming needs every epoch.
+        latest = ModelCheckpoint(dirpath=ckpt_dir, filename="last", monitor=None, save_top_k=1,
+                                 enable_version_counter=False)  # fmt: skip
+        callbacks = [checkpoint, latest, MetricForwarder(log_metric)]
         if self.early_stopping_patience > 0:
             callbacks.append(EarlyStopping(monitor=VAL_METRIC, mode="max", patience=self.early_stopping_patience))
         trainer = L.Trainer(**self.trainer_kwargs, callbacks=callbacks, default_root_dir=self.output_dir,
