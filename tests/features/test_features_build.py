@@ -80,24 +80,27 @@ def test_optional_quote_columns_get_defaults(feat_market):
     assert panel.frame["turnover_log"].null_count() == q["Close"].null_count()
 
 
-def test_code_slices_do_not_change_results(messy_market, monkeypatch):
-    """Per-code groups run on slices of codes; any slicing gives the same panel."""
+def test_code_slices_and_date_blocks_do_not_change_results(messy_market, monkeypatch):
+    """Per-code groups run on slices of codes, per-date groups on blocks of dates;
+    any cut gives the same panel."""
     from featurekit import load_set
 
-    from gogooku3.features import build
+    from gogooku3.features import execute
 
     groups = load_set("full")
     whole = build_features(messy_market, groups).frame
-    monkeypatch.setattr(build, "CHUNK_ROWS", 2500)  # about seven codes per slice
+    monkeypatch.setattr(execute, "CHUNK_ROWS", 2500)  # about seven codes per slice
+    monkeypatch.setattr(execute, "DATE_BLOCK_ROWS", 1000)  # about thirty dates per block
     sliced = build_features(messy_market, groups).frame
+    assert sliced.n_chunks() > 1  # several slices
     assert sliced.equals(whole)
 
 
 def test_cumulative_groups():
-    from gogooku3.features.build import _cumulative_groups
+    from gogooku3.features.execute import cumulative_groups
 
-    assert _cumulative_groups([3, 3, 3, 10, 1], 6) == [6, 3, 10, 1]
-    assert sum(_cumulative_groups([5] * 7, 12)) == 35
+    assert cumulative_groups([3, 3, 3, 10, 1], 6) == [6, 3, 10, 1]
+    assert sum(cumulative_groups([5] * 7, 12)) == 35
 
 
 def test_unsorted_quotes_give_the_sorted_panel(feat_market):

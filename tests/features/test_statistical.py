@@ -120,3 +120,20 @@ def test_bar_shapes(built, name):
 def test_unknown_operator(feat_market):
     with pytest.raises(ConfigError, match="statistical.operators"):
         build_features(feat_market, {"statistical": {"operators": ["kurt"]}})
+
+
+def test_correlation_without_variance_is_null_not_infinite():
+    from featurekit import tiny_market, with_quotes
+
+    market = tiny_market()
+    flat = market.quotes.with_columns(  # code 1000 trades at one price and volume for a while
+        pl.when((pl.col("Code") == "1000") & (pl.col("Date").dt.month() == 5)).then(pl.lit(1500.0))
+        .otherwise(pl.col(c)).alias(c) for c in ("Open", "High", "Low", "Close", "Volume"))
+    panel = build_features(with_quotes(market, flat), {"statistical": {"windows": [5], "operators": ["corr", "cord"]}})
+    frame = panel.frame
+    for name in ("corr_5d", "cord_5d"):
+        values = frame.get_column(name)
+        assert not values.is_infinite().any() and values.drop_nulls().abs().max() <= 1.0
+        late_may = frame.filter((pl.col("Code") == "1000") & (pl.col("Date").dt.day() > 15)
+                                & (pl.col("Date").dt.month() == 5))
+        assert late_may.get_column(name).null_count() == late_may.height  # a flat window has no correlation

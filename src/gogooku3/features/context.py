@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from gogooku3.data.market import MarketData
+from gogooku3.errors import DataError
 from gogooku3.features.ops import WindowSums
 from gogooku3.features.spec import Feature, FeatureSpec
 from gogooku3.schema import CODE, DATE
@@ -28,7 +29,7 @@ class FeatureContext:
     market: MarketData
     frame: pl.LazyFrame
     sessions: pl.Series  # every session (calendar and quote dates), ascending
-    base: pl.DataFrame  # the whole prepared frame (``frame`` may hold a slice of codes)
+    base: pl.DataFrame  # every code's rows (quote columns, _present); ``frame`` may hold a slice
     columns: list[str] = field(default_factory=list)
     specs: dict[str, FeatureSpec] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -36,6 +37,7 @@ class FeatureContext:
     keep: set[str] = field(default_factory=set)  # columns kept across groups (base, sector)
     cache: dict[str, pl.DataFrame] = field(default_factory=dict)  # shared by all slices
     quiet: bool = False  # True on every slice but the first: log skips once
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per group, over all slices
     group: str = ""
 
     def table(self, name: str) -> pl.DataFrame | None:
@@ -64,12 +66,12 @@ class FeatureContext:
         return name
 
     def helpers_from(self, exprs: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
-        """Materialize intermediate columns now; returns ``pl.col`` references to them.
+        """Intermediate columns computed once for the group; returns ``pl.col`` references.
 
-        Reusing a column instead of repeating an expression keeps the query plan small:
-        polars does not share repeated window (``over``) sub-expressions, so an
+        Reusing a column instead of repeating an expression saves the work: polars
+        does not share repeated sub-expressions (window ones included), so an
         indicator built from several of them (ADX) would otherwise be recomputed
-        many times. Helper columns are dropped from the final panel.
+        many times. Helper columns are dropped once the group's features are done.
         """
         named = {f"_h_{self.group}_{k}": e for k, e in exprs.items()}
         self.frame = self.frame.with_columns([e.alias(n) for n, e in named.items()])
@@ -101,8 +103,19 @@ class FeatureContext:
         self._attach(table, [DATE])
 
     def join_on_code(self, table: pl.DataFrame | pl.LazyFrame) -> None:
-        """Left-join a per-code table (one row per Code)."""
-        self._attach(table, [CODE])
+        """Left-join a per-code table (one row per Code).
+
+        The frame is sorted by Code, so the table is joined to the frame's distinct
+        codes only and each value repeated along its code's run of rows.
+        """
+        right = table.lazy()
+        added = [c for c in right.collect_schema().names() if c != CODE]
+        codes = self.frame.select(pl.col(CODE).rle().struct.field("value").alias(CODE)).collect(engine="in-memory")
+        small = codes.lazy().join(right, on=CODE, how="left", maintain_order="left").collect(engine="in-memory")
+        if small.height != codes.height:
+            raise DataError("features: join_on_code needs a table with one row per Code")
+        run = pl.col(CODE).rle_id()
+        self.frame = self.frame.with_columns([pl.lit(small.get_column(c)).gather(run).alias(c) for c in added])
 
     def join_asof(self, table: pl.DataFrame | pl.LazyFrame, available_from: str,
                   by: str | None = None) -> None:

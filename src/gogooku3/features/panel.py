@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -16,7 +16,8 @@ class FeaturePanel:
 
     ``frame`` holds Code, Date and the feature columns (Float32/Float64, null where
     history is insufficient). ``config_hash`` identifies the feature configuration;
-    ``from_cache`` says whether the frame was loaded from the feature store.
+    ``from_cache`` says whether the frame was loaded from the feature store;
+    ``timings`` holds the wall seconds each group took (empty when loaded).
     """
 
     frame: pl.DataFrame
@@ -24,6 +25,7 @@ class FeaturePanel:
     config_hash: str
     from_cache: bool = False
     name: str = "custom"
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def names(self) -> list[str]:

@@ -79,19 +79,24 @@ def session_grid(quotes: pl.DataFrame, session_table: pl.DataFrame) -> pl.DataFr
     """Quotes with one row per code per session between its first and last quote.
 
     Inserted rows have null prices and ``_present`` false. When no code has a gap
-    the quotes are returned as they are (the common case; no join needed).
+    the quotes are returned as they are, sharing their memory (the common case).
     """
     days = session_table.get_column(DATE)
-    q = quotes.with_columns(days.search_sorted(quotes.get_column(DATE)).cast(pl.UInt32).alias(SESSION))
-    spans = q.group_by(CODE).agg(
-        pl.col(SESSION).min().alias("_first"),
-        pl.col(SESSION).max().alias("_last"),
-        pl.len().alias("_n"),
-    )
+    runs = quotes.get_column(CODE).rle()  # quotes are sorted by Code, Date and unique
+    n = runs.struct.field("len")
+    end = n.cum_sum()
+    dates = quotes.get_column(DATE)
+    spans = pl.DataFrame({
+        CODE: runs.struct.field("value"),
+        "_first": days.search_sorted(dates.gather(end - n)).cast(pl.UInt32),
+        "_last": days.search_sorted(dates.gather(end - 1)).cast(pl.UInt32),
+        "_n": n,
+    })
     has_gap = spans.filter(pl.col("_last") - pl.col("_first") + 1 != pl.col("_n")).height > 0
-    q = q.with_columns(pl.lit(True).alias(ops.PRESENT))
-    if not has_gap:
-        return q.drop(SESSION)
+    if not has_gap:  # adding only a literal column keeps the quotes' buffers (no copy)
+        return quotes.with_columns(pl.lit(True).alias(ops.PRESENT))
+    q = quotes.with_columns(days.search_sorted(quotes.get_column(DATE)).cast(pl.UInt32).alias(SESSION),
+                            pl.lit(True).alias(ops.PRESENT))
     grid = (
         spans.select(CODE, pl.int_ranges(pl.col("_first"), pl.col("_last") + 1,
                                          dtype=pl.UInt32).alias(SESSION))
@@ -108,10 +113,19 @@ def session_grid(quotes: pl.DataFrame, session_table: pl.DataFrame) -> pl.DataFr
 
 
 def prepare(market: MarketData) -> tuple[pl.DataFrame, pl.Series]:
-    """The base frame (grid rows, position within code, split-adjusted OHLCV) and the sessions."""
+    """The session grid of every code (raw quote columns and ``_present``) and the sessions.
+
+    Code is flagged as sorted (it is), so ``over("Code")`` runs on contiguous slices.
+    Per-code columns are added slice by slice with :func:`adjust`.
+    """
     quotes = validate_quotes(market.quotes)
     session_table = sessions(market, quotes)
-    grid = session_grid(quotes, session_table)
+    grid = session_grid(quotes, session_table).with_columns(pl.col(CODE).set_sorted())
+    return grid, session_table.get_column(DATE)
+
+
+def adjust(grid: pl.DataFrame) -> pl.DataFrame:
+    """Rows of whole codes of the grid plus position within the code and split-adjusted OHLCV."""
     factor = pl.col("AdjustmentFactor").fill_null(1.0).cum_prod().over(CODE)
     return grid.with_columns(
         pl.int_range(pl.len(), dtype=pl.UInt32).over(CODE).alias(ops.POS),
@@ -122,4 +136,4 @@ def prepare(market: MarketData) -> tuple[pl.DataFrame, pl.Series]:
         (pl.col("Low") / pl.col(ops.FACTOR)).alias(ops.LOW),
         (pl.col("Close") / pl.col(ops.FACTOR)).alias(ops.CLOSE),
         (pl.col("Volume") * pl.col(ops.FACTOR)).alias(ops.VOLUME),
-    ), session_table.get_column(DATE)
+    )

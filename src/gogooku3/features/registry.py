@@ -17,7 +17,8 @@ class GroupDef:
 
     ``needs`` are sources without which the group produces nothing (``listed``,
     ``index`` or an extras table name). ``stage`` orders evaluation: 0 reads market
-    data, 1 reads other groups' features (cross-sectional transforms).
+    data per code (run on slices of whole codes), 1 reads other groups' features of
+    the same date only (cross-sectional transforms, run on blocks of whole dates).
     """
 
     name: str

@@ -17,7 +17,7 @@ from gogooku3.features.spec import FeatureSpec
 log = logging.getLogger("gogooku3.features")
 
 # Bump when feature code changes what a given config computes, so old stores are ignored.
-FEATURE_CODE_VERSION = "1"
+FEATURE_CODE_VERSION = "2"  # 2: undefined rolling correlations are null, not +-inf
 
 
 def config_hash(groups: Mapping[str, Any]) -> str:

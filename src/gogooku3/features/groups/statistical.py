@@ -17,8 +17,8 @@ import polars as pl
 from gogooku3.errors import ConfigError
 from gogooku3.features.context import FeatureContext
 from gogooku3.features.ops import (
-    CLOSE, HIGH, LOW, OPEN, POS, VOLUME, WindowSums, col, lag, rmax, rmin, rquantile, rrank_pct, rstd,
-    safe_div,
+    CLOSE, HIGH, LOW, OPEN, POS, VOLUME, WindowSums, col, complete, lag, rmax, rmin, rquantile, rrank_pct,
+    rstd, safe_div,
 )
 from gogooku3.features.spec import Feature
 from gogooku3.schema import CODE
@@ -50,6 +50,12 @@ def sessions_since(key: pl.Expr, w: int) -> pl.Expr:
     return (col(POS).cast(pl.Int64) - at).cast(pl.Float64)
 
 
+def _corr(a: pl.Expr, b: pl.Expr, w: int) -> pl.Expr:
+    """Rolling Pearson correlation; null where undefined (a window without variance gives +-inf or NaN)."""
+    r = pl.rolling_corr(a, b, window_size=w, min_samples=w).over(CODE)
+    return pl.when(r.is_finite()).then(r.clip(-1.0, 1.0))
+
+
 def _inputs(ctx: FeatureContext) -> tuple[dict[str, pl.Expr], dict[str, WindowSums]]:
     """Shared intermediate series (materialized once) and their window sums."""
     c, v = col(CLOSE), col(VOLUME)
@@ -70,54 +76,69 @@ def _inputs(ctx: FeatureContext) -> tuple[dict[str, pl.Expr], dict[str, WindowSu
     return base, sums
 
 
+# Window sums each operator reads (see :func:`_inputs`).
+_SUMS = {
+    "ma": ("c",), "beta": ("c", "pc"), "rsqr": ("c", "pc"), "resi": ("c", "pc"),
+    "cntp": ("up",), "cntn": ("dn",), "cntd": ("up", "dn"),
+    "sump": ("d1p", "d1a"), "sumn": ("d1p", "d1a"), "sumd": ("d1p", "d1a"),
+    "vma": ("v",), "wvma": ("rv",), "vsump": ("dvp", "dva"), "vsumn": ("dvp", "dva"), "vsumd": ("dvp", "dva"),
+}
+
+
 def _window(ctx: FeatureContext, base: dict[str, pl.Expr], sums: dict[str, WindowSums], w: int,
             ops: list[str]) -> dict[str, tuple[pl.Expr, tuple[str, ...], int]]:
     """name -> (expression, sources, lookback) for window ``w``.
 
-    Quantities several operators share are materialized once per window first.
+    Window sums and order statistics several operators share are materialized once
+    per window first (polars does not share repeated sub-expressions); what derives
+    from them elementwise is cheap and stays an expression.
     """
     c, h, lo, v = col(CLOSE), col(HIGH), col(LOW), col(VOLUME)
     need = set(ops)
-    shared: dict[str, pl.Expr] = {}
+    shared: dict[str, pl.Expr] = {f"s{k}": sums[k].sum(w) for k in sorted({k for o in ops for k in _SUMS.get(o, ())})}
     if need & {"max", "rsv"}:
         shared["hi"] = rmax(h, w)
     if need & {"min", "rsv"}:
         shared["low"] = rmin(lo, w)
-    if need & {"ma", "beta", "rsqr", "resi"}:
-        shared["mean_c"] = sums["c"].mean(w)
     if need & {"std", "rsqr"}:
         shared["std_c"] = rstd(c, w)
-    if need & {"beta", "rsqr", "resi"}:
-        # regression of close on 0..w-1: sum_k k * c_(t-w+1+k) from sums of p * c and c
-        weighted = sums["pc"].sum(w) - (col(POS).cast(pl.Float64) - (w - 1)) * sums["c"].sum(w)
-        shared["cov_xc"] = weighted / w - (w - 1) / 2 * sums["c"].mean(w)
     if need & {"imax", "imxd"}:
         shared["since_high"] = sessions_since(base["hkey"], w)
     if need & {"imin", "imxd"}:
         shared["since_low"] = sessions_since(base["lkey"], w)
-    if need & {"cntp", "cntd"}:
-        shared["cntp"] = sums["up"].mean(w)
-    if need & {"cntn", "cntd"}:
-        shared["cntn"] = sums["dn"].mean(w)
-    if need & {"sump", "sumn", "sumd"}:
-        shared["sump"] = safe_div(sums["d1p"].sum(w), sums["d1a"].sum(w))
-    if need & {"vsump", "vsumn", "vsumd"}:
-        shared["vsump"] = safe_div(sums["dvp"].sum(w), sums["dva"].sum(w))
-    if "wvma" in need:
-        shared["mean_rv"] = sums["rv"].mean(w)
+    if need & {"qtlu", "qtld", "rank"}:
+        shared["full_c"] = complete(c, w)
     x = ctx.helpers_from({f"{k}_{w}": e for k, e in shared.items()})
     x = {k.rsplit("_", 1)[0]: e for k, e in x.items()}
+    if "sc" in x:
+        x["mean_c"] = x["sc"] / w
+    if "spc" in x:
+        # regression of close on 0..w-1: sum_k k * c_(t-w+1+k) from sums of p * c and c
+        weighted = x["spc"] - (col(POS).cast(pl.Float64) - (w - 1)) * x["sc"]
+        x["cov_xc"] = weighted / w - (w - 1) / 2 * x["mean_c"]
+    if "sup" in x:
+        x["cntp"] = x["sup"] / w
+    if "sdn" in x:
+        x["cntn"] = x["sdn"] / w
+    if "sd1p" in x:
+        x["sump"] = safe_div(x["sd1p"], x["sd1a"])
+    if "sdvp" in x:
+        x["vsump"] = safe_div(x["sdvp"], x["sdva"])
+    if "srv" in x:
+        x["mean_rv"] = x["srv"] / w
+    full = x.get("full_c")
     x_mean, x_var = (w - 1) / 2, (w * w - 1) / 12
     table: dict[str, tuple[pl.Expr, tuple[str, ...], int]] = {
         "roc": (lag(c, w) / c, C, w),
-        "qtlu": (rquantile(c, 0.8, w) / c, C, w - 1),
-        "qtld": (rquantile(c, 0.2, w) / c, C, w - 1),
-        "rank": (rrank_pct(c, w), C, w - 1),
-        "corr": (pl.rolling_corr(c, base["lv"], window_size=w, min_samples=w).over(CODE), CV, w - 1),
-        "cord": (pl.rolling_corr(base["rel"], base["lvr"], window_size=w, min_samples=w).over(CODE), CV, w),
-        "vma": (safe_div(sums["v"].mean(w), v), V, w - 1),
+        "qtlu": (rquantile(c, 0.8, w, full) / c, C, w - 1),
+        "qtld": (rquantile(c, 0.2, w, full) / c, C, w - 1),
+        "rank": (rrank_pct(c, w, full), C, w - 1),
+        "corr": (_corr(c, base["lv"], w), CV, w - 1),
+        "cord": (_corr(base["rel"], base["lvr"], w), CV, w),
         "vstd": (safe_div(rstd(v, w), v), V, w - 1),
     }
+    if "sv" in x:
+        table["vma"] = (safe_div(x["sv"] / w, v), V, w - 1)
     if "mean_c" in x:
         table["ma"] = (x["mean_c"] / c, C, w - 1)
     if "std_c" in x:

@@ -35,12 +35,14 @@ def wilder(x: pl.Expr, n: int, first: int) -> pl.Expr:
     return ewm(seeded, alpha=1.0 / n)
 
 
-def rsi(close: pl.Expr, n: int) -> pl.Expr:
+def rsi(ctx: FeatureContext, close: pl.Expr, n: int) -> pl.Expr:
     diff = close - lag(close, 1)
     first = col(POS) == 0  # ta counts the first row as a zero move
     up = pl.when(first).then(0.0).when(diff > 0).then(diff).when(diff.is_not_null()).then(0.0)
     down = pl.when(first).then(0.0).when(diff < 0).then(-diff).when(diff.is_not_null()).then(0.0)
-    ema_up, ema_down = ewm(up, alpha=1 / n, min_samples=n), ewm(down, alpha=1 / n, min_samples=n)
+    ema = ctx.helpers_from({f"rsi_up_{n}": ewm(up, alpha=1 / n, min_samples=n),
+                            f"rsi_down_{n}": ewm(down, alpha=1 / n, min_samples=n)})
+    ema_up, ema_down = ema[f"rsi_up_{n}"], ema[f"rsi_down_{n}"]
     return pl.when(ema_down == 0).then(100.0).otherwise(100 - 100 / (1 + ema_up / ema_down))
 
 
@@ -91,12 +93,13 @@ def technical(ctx: FeatureContext, rsi_windows: Sequence[int] = (14,),
     c = col(CLOSE)
     out: list[Feature] = []
     for n in rsi_windows:
-        out.append(ctx.feature(f"rsi_{n}", rsi(c, n), C, window=n, lookback=None,
+        out.append(ctx.feature(f"rsi_{n}", rsi(ctx, c, n), C, window=n, lookback=None,
                                description=f"RSI({n}), Wilder smoothing, 0..100"))
     if macd:
         fast, slow, sign = macd
-        line = ewm(c, span=fast, min_samples=fast) - ewm(c, span=slow, min_samples=slow)
-        signal = ewm(line, span=sign, min_samples=sign)
+        line = ctx.helpers_from({"macd_line": ewm(c, span=fast, min_samples=fast)
+                                 - ewm(c, span=slow, min_samples=slow)})["macd_line"]
+        signal = ctx.helpers_from({"macd_signal": ewm(line, span=sign, min_samples=sign)})["macd_signal"]
         tag = f"{fast}_{slow}"
         out += [
             ctx.feature(f"macd_{tag}", line / c, C, window=slow, lookback=None,
@@ -107,7 +110,8 @@ def technical(ctx: FeatureContext, rsi_windows: Sequence[int] = (14,),
                         description="MACD line minus signal, over close"),
         ]
     for n in bollinger:
-        mid, sd = rmean(c, n), rstd(c, n, ddof=0)
+        x = ctx.helpers_from({f"bb_mid_{n}": rmean(c, n), f"bb_sd_{n}": rstd(c, n, ddof=0)})
+        mid, sd = x[f"bb_mid_{n}"], x[f"bb_sd_{n}"]
         hi, lo = mid + bollinger_dev * sd, mid - bollinger_dev * sd
         out += [
             ctx.feature(f"bb_pos_{n}", safe_div(c - lo, hi - lo), C, window=n, lookback=n - 1,
@@ -126,7 +130,9 @@ def technical(ctx: FeatureContext, rsi_windows: Sequence[int] = (14,),
             ctx.feature(f"di_minus_{n}", di_minus, HLC, window=n, lookback=None, description=f"-DI({n})"),
         ]
     for n, smooth in stochastic:
-        k = 100 * safe_div(c - rmin(col(LOW), n), rmax(col(HIGH), n) - rmin(col(LOW), n))
+        x = ctx.helpers_from({f"stoch_lo_{n}": rmin(col(LOW), n), f"stoch_hi_{n}": rmax(col(HIGH), n)})
+        lo_n, hi_n = x[f"stoch_lo_{n}"], x[f"stoch_hi_{n}"]
+        k = ctx.helpers_from({f"stoch_k_{n}": 100 * safe_div(c - lo_n, hi_n - lo_n)})[f"stoch_k_{n}"]
         out += [
             ctx.feature(f"stoch_k_{n}", k, HLC, window=n, lookback=n - 1, description=f"stochastic %K({n})"),
             ctx.feature(f"stoch_d_{n}_{smooth}", rmean(k, smooth), HLC, window=n + smooth - 1,
