@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 
 import polars as pl
 from featurekit import with_quotes
@@ -44,3 +45,21 @@ def test_no_store_without_digest(feat_market, tmp_path):
     market = replace(feat_market, digest="")
     build_features(market, GROUPS, store_dir=tmp_path / "fs")
     assert not (tmp_path / "fs").exists()
+
+
+def test_edited_feature_code_recomputes(feat_market, tmp_path, monkeypatch):
+    from gogooku3.features import store
+
+    first = build_features(feat_market, GROUPS, name="t", store_dir=tmp_path)
+    monkeypatch.setattr(store, "code_digest", lambda: "0" * 64)  # as if a feature had been edited
+    edited = build_features(feat_market, GROUPS, name="t", store_dir=tmp_path)
+    assert not first.from_cache and not edited.from_cache
+    assert len(list(tmp_path.glob("*.parquet"))) == 2
+
+
+def test_code_digest_covers_the_package_and_the_limit_table():
+    from gogooku3.features import store
+
+    assert len(store.code_digest()) == 64
+    root = Path(store.__file__).resolve().parents[1]
+    assert all((root / s).is_file() for s in store.SHARED_SOURCES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -16,19 +17,36 @@ from gogooku3.features.spec import FeatureSpec
 
 log = logging.getLogger("gogooku3.features")
 
-# Bump when feature code changes what a given config computes, so old stores are ignored.
-FEATURE_CODE_VERSION = "2"  # 2: undefined rolling correlations are null, not +-inf
+# The code a panel depends on besides this package: a change to any of it recomputes.
+SHARED_SOURCES = ("data/price_limits.py", "schema.py")
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 of the feature code (this package and :data:`SHARED_SOURCES`).
+
+    Part of every store key, so editing a feature never serves a panel computed by the
+    old code (a hand-bumped version number is too easy to forget).
+    """
+    package = Path(__file__).resolve().parent
+    root = package.parent
+    h = hashlib.sha256()
+    for path in sorted([*package.rglob("*.py"), *(root / s for s in SHARED_SOURCES)]):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def config_hash(groups: Mapping[str, Any]) -> str:
-    """sha256 over the canonical JSON of the groups and the feature-code version."""
-    payload = json.dumps({"version": FEATURE_CODE_VERSION, "groups": groups},
+    """sha256 over the canonical JSON of the groups (the feature configuration)."""
+    payload = json.dumps({"groups": groups},
                          sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def entry_path(store_dir: Path, digest: str, cfg_hash: str) -> Path:
-    return Path(store_dir) / f"{digest[:24]}-{cfg_hash[:24]}.parquet"
+    """``<data digest>-<config hash>-<code digest>.parquet`` (prefixes) under ``store_dir``."""
+    return Path(store_dir) / f"{digest[:24]}-{cfg_hash[:24]}-{code_digest()[:12]}.parquet"
 
 
 def load(path: Path) -> tuple[pl.DataFrame, list[FeatureSpec]] | None:
