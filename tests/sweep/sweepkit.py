@@ -41,6 +41,11 @@ def only_study(storage: str):
     return optuna.load_study(study_name=summaries[0].study_name, storage=storage)
 
 
+def default_study(cwd: Path):
+    """The one study in the app's default storage (``outputs/optuna.db`` under ``cwd``)."""
+    return only_study(f"sqlite:///{cwd / 'outputs' / 'optuna.db'}")
+
+
 def mlflow_runs(cwd: Path, experiment: str = "sweep-test") -> tuple[list, list]:
     """(parent runs, child runs) of the app's experiment."""
     from mlflow.tracking import MlflowClient

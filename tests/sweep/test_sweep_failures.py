@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sweepkit import mlflow_runs, only_study, run_app
+from sweepkit import default_study, mlflow_runs, run_app
 
 
 def test_raising_trial_is_failed_and_the_sweep_continues(sweep_dir):
@@ -12,7 +12,7 @@ def test_raising_trial_is_failed_and_the_sweep_continues(sweep_dir):
         "hydra.sweeper.max_failure_rate=0.8",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    study = only_study(f"sqlite:///{sweep_dir / 'outputs' / 'optuna.db'}")
+    study = default_study(sweep_dir)
     failed = [t for t in study.trials if t.state.name == "FAIL"]
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     assert failed and complete and len(failed) + len(complete) == 5
@@ -36,7 +36,7 @@ def test_too_many_failures_abort_with_one_line(sweep_dir):
         "gogooku3: error: hydra.sweeper.max_failure_rate=0.2: 2 of 5 trials failed (trial 1: RuntimeError: x="
     )
     assert "Traceback" not in result.stderr.split("trial 1 failed")[-1]
-    study = only_study(f"sqlite:///{sweep_dir / 'outputs' / 'optuna.db'}")
+    study = default_study(sweep_dir)
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]  # stopped once 2/5 > 0.2
     parents, _ = mlflow_runs(sweep_dir)
     assert parents[0].info.status == "FAILED"
@@ -54,5 +54,5 @@ def test_space_key_missing_from_the_config_is_a_one_line_error(sweep_dir):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("gogooku3: error: hydra.sweeper: the trial overrides do not compose:")
     assert "nope" in last
-    study = only_study(f"sqlite:///{sweep_dir / 'outputs' / 'optuna.db'}")
+    study = default_study(sweep_dir)
     assert [t.state.name for t in study.trials] == ["FAIL"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sweepkit import mlflow_runs, only_study, run_app
+from sweepkit import default_study, mlflow_runs, run_app
 
 
 def test_pruned_trials_show_as_pruned_in_optuna_and_mlflow(sweep_dir):
@@ -12,7 +12,7 @@ def test_pruned_trials_show_as_pruned_in_optuna_and_mlflow(sweep_dir):
         "hydra.sweeper.pruner={_target_:optuna.pruners.MedianPruner,n_startup_trials:1,n_warmup_steps:0}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    study = only_study(f"sqlite:///{sweep_dir / 'outputs' / 'optuna.db'}")
+    study = default_study(sweep_dir)
     assert len(study.trials) == 6
     pruned = [t for t in study.trials if t.state.name == "PRUNED"]
     assert pruned, [(t.number, t.state.name, t.value) for t in study.trials]

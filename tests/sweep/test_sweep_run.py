@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from sweepkit import mlflow_runs, only_study, run_app
+from sweepkit import default_study, mlflow_runs, run_app
 
 
 def test_six_trials_are_six_child_runs_of_one_parent(sweep_dir):
     result = run_app(sweep_dir, "hparams_search=demo", "hydra.sweeper.n_trials=6")
     assert result.returncode == 0, result.stderr[-3000:]
 
-    study = only_study(f"sqlite:///{sweep_dir / 'outputs' / 'optuna.db'}")  # the default storage
+    study = default_study(sweep_dir)
     assert sorted(t.number for t in study.trials) == list(range(6))
     assert {t.state.name for t in study.trials} == {"COMPLETE"}
 
@@ -50,7 +50,7 @@ def test_multi_objective_sweep_keeps_the_pareto_front(sweep_dir):
         "hydra.sweeper.direction=[maximize,minimize]",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    study = only_study(f"sqlite:///{sweep_dir / 'outputs' / 'optuna.db'}")
+    study = default_study(sweep_dir)
     assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
     assert [len(t.values) for t in study.trials] == [2, 2, 2]
     for trial in study.trials:
