@@ -304,14 +304,14 @@ def _limited_closes(log_ret: np.ndarray, factor: np.ndarray, first_base: np.ndar
     The base of day t is the previous raw close in day t's share units (times that day's
     AdjustmentFactor), as the exchange sets it; returns (close, base, limit width).
     """
-    close, base = np.empty_like(log_ret), np.empty_like(log_ret)
+    close, base, width = np.empty_like(log_ret), np.empty_like(log_ret), np.empty_like(log_ret)
     prev = first_base / factor[0]
     for t in range(log_ret.shape[0]):  # path-dependent in time; vectorized over stocks
         base[t] = prev * factor[t]
-        limit = daily_price_limit(base[t])
+        width[t] = daily_price_limit(base[t])
         proposed = np.round(base[t] * np.exp(log_ret[t]), 1)
-        close[t] = prev = np.clip(proposed, np.maximum(base[t] - limit, 0.1), base[t] + limit)
-    return close, base, daily_price_limit(base)
+        close[t] = prev = np.clip(proposed, np.maximum(base[t] - width[t], 0.1), base[t] + width[t])
+    return close, base, width
 
 
 def _suspensions(rng: np.random.Generator, T: int, N: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 import polars as pl
@@ -70,7 +71,7 @@ def _rule(check: str, column: str, dimension: str, *, description: str,
 
 
 def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_dates: int,
-                 exempt: list[str] = ()) -> pl.DataFrame:
+                 exempt: Sequence[str] = ()) -> pl.DataFrame:
     """One row per feature with its missing, infinite and extreme shares and its spread.
 
     Missing, infinite and spread use every row, in one pass over the frame where it is
@@ -94,7 +95,8 @@ def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_d
     for f in unclear:
         if counts[f"nan\x00{f}"] or counts[f"inf\x00{f}"]:
             spread[f] = counts[f"std\x00{f}"]
-    checked = [f for f in features if f not in set(exempt)]
+    skip = set(exempt)
+    checked = [f for f in features if f not in skip]
     shares = dict(zip(checked, extreme_shares(sample_dates(frame, n_dates), checked, max_abs_z))) if checked else {}
     return pl.DataFrame({
         "feature": features,
