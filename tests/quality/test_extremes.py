@@ -76,8 +76,12 @@ def test_grouped_extreme_shares_match_the_window_definition():
                                .otherwise(pl.col("ret_1d")).alias("ret_1d"))
     assert extreme_shares(frame, features, 4.0) == pytest.approx(_by_window(frame, features, 4.0))
     assert extreme_shares(frame, features, 4.0)[0] > 0.05
-    sampled = sample_dates(frame, 10)
+    rows = sample_dates(frame, 10)
+    sampled = frame.filter(rows)
     assert sampled["Date"].n_unique() == 10 and sampled["Date"].max() == frame["Date"].max()
+    assert sampled.height == frame.filter(pl.col("Date").is_in(sampled["Date"].unique().implode())).height  # whole dates
+    assert extreme_shares(frame, features, 4.0, rows) == pytest.approx(_by_window(sampled, features, 4.0))
+    assert sample_dates(frame, 0) is None and sample_dates(frame, 10_000) is None
 
 
 def test_bounded_positive_features_near_zero_are_not_extreme():

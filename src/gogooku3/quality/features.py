@@ -97,7 +97,8 @@ def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_d
             spread[f] = counts[f"std\x00{f}"]
     skip = set(exempt)
     checked = [f for f in features if f not in skip]
-    shares = dict(zip(checked, extreme_shares(sample_dates(frame, n_dates), checked, max_abs_z))) if checked else {}
+    rows = sample_dates(frame, n_dates) if checked else None
+    shares = dict(zip(checked, extreme_shares(frame, checked, max_abs_z, rows))) if checked else {}
     return pl.DataFrame({
         "feature": features,
         "missing_ratio": [(frame[f].null_count() + counts.get(f"nan\x00{f}", 0)) / n for f in features],

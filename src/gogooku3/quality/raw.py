@@ -273,11 +273,13 @@ def _order_stats(quotes: pl.DataFrame, n_samples: int) -> pl.LazyFrame:
     bad_af = af.is_null() | af.is_nan() | (af <= 0)
     repeated = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in (*PRICES, "Volume")]).fill_null(False)
     stale = same_code_as_previous() & repeated & (pl.col("Volume") > 0)
-    return quotes.lazy().select(
-        bad_af.sum().alias("bad_adjustment"),
-        bad_af.arg_true().head(n_samples).implode().alias("bad_adjustment_rows"),
-        stale.sum().alias("stale"),
-        stale.arg_true().head(n_samples).implode().alias("stale_rows"),
+    # The flags first, then the aggregates: left to common-subexpression elimination, the
+    # same query ran on one thread at a third of the speed.
+    return quotes.lazy().select(bad_af.alias("_bad_af"), stale.alias("_stale"), "Date").select(
+        pl.col("_bad_af").sum().alias("bad_adjustment"),
+        pl.col("_bad_af").arg_true().head(n_samples).implode().alias("bad_adjustment_rows"),
+        pl.col("_stale").sum().alias("stale"),
+        pl.col("_stale").arg_true().head(n_samples).implode().alias("stale_rows"),
         pl.col("Date").max().alias("newest"),
     )
 

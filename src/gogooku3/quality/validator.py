@@ -57,7 +57,9 @@ class GxValidator:
                         "class_name": "TupleFilesystemStoreBackend",
                         "base_directory": str(docs_dir),
                     },
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": _view("CachedIndexPageView")},
+                    "site_section_builders": {section: {"view": _view("CachedPageView")}
+                                              for section in ("expectations", "validations", "profiling")},
                 },
             )
 
@@ -103,6 +105,11 @@ class GxValidator:
         self._rendered.update(new)
         self._new_suites.clear()
         return self.docs_index
+
+
+def _view(name: str) -> dict[str, str]:
+    """A Data Docs view of :mod:`gogooku3.quality.docs_views` (templates compiled once per process)."""
+    return {"module_name": "gogooku3.quality.docs_views", "class_name": name}
 
 
 def _expectation(rule: Rule) -> Any:
