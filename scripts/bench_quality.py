@@ -15,6 +15,7 @@ and never with quality=off). Timings on a shared machine move with its load (the
 pipeline alone by +-20% between runs here), so the pipeline and the gates are each run
 ``--repeat`` times, alternately, and the share is the ratio of the medians, printed with
 the range of the per-round shares; the load average and the gates' CPU time come with them.
+Round 1 pays Great Expectations' first-use costs (as a run does, once); later rounds run warm.
 """
 
 from __future__ import annotations

@@ -78,12 +78,15 @@ def _buffer(buffers: threading.local, shape: tuple[int, ...], dtype: np.dtype, n
     return held
 
 
-def _extreme_counts(dense: np.ndarray, max_abs_z: float, buffers: threading.local | None = None) -> list[int]:
-    """Extreme values per feature of a (feature, date, stock) block; non-finite cells are ignored."""
+def _extreme_counts(dense: np.ndarray, max_abs_z: float, buffers: threading.local) -> list[int]:
+    """Extreme values per feature of a (feature, date, stock) block; non-finite cells are ignored.
+
+    ``buffers`` holds this thread's reusable arrays (see :func:`_buffer`).
+    """
     np.copyto(dense, np.inf, where=~np.isfinite(dense))
     dense.sort(axis=-1)  # finite values first, ascending; +inf padding last (in the input's precision)
     n = (dense < np.inf).sum(axis=-1)
-    x = np.empty(dense.shape) if buffers is None else _buffer(buffers, dense.shape, np.dtype(np.float64), "x")
+    x = _buffer(buffers, dense.shape, np.dtype(np.float64), "x")
     np.copyto(x, dense)
     positive = (n > 0) & (x[..., 0] > 0)  # the smallest value of the date is > 0
     logged = np.log(x[positive])  # ascending too (before x is shifted in place below)

@@ -16,6 +16,10 @@ from gogooku3.quality.report import Correction
 from gogooku3.quality.schema_check import NUMERIC, schema_ok, schema_rule, schema_table
 
 
+PER_FEATURE = {"feature": pl.String, "missing_ratio": pl.Float64, "inf_ratio": pl.Float64, "std": pl.Float64,
+               "extreme_share": pl.Float64}  # the evidence table, one row per feature
+
+
 def check_features(frame: pl.DataFrame, features: list[str], cfg: QualityConfig) -> tuple[
     Evidence, pl.DataFrame, list[pl.DataFrame], list[Correction]
 ]:
@@ -81,8 +85,7 @@ def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_d
     (``quality.zscore_sample_dates``; 0 = all); it is null (not checked) for ``exempt`` features.
     """
     if not features:
-        return pl.DataFrame(schema={"feature": pl.String, "missing_ratio": pl.Float64, "inf_ratio": pl.Float64,
-                                    "std": pl.Float64, "extreme_share": pl.Float64})
+        return pl.DataFrame(schema=PER_FEATURE)
     n = max(frame.height, 1)
     schema = frame.schema
     spread = dict(zip(features, frame.select(pl.col(features).std()).row(0)))
@@ -105,8 +108,7 @@ def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_d
         "inf_ratio": [counts.get(f"inf\x00{f}", 0) / n for f in features],
         "std": [0.0 if spread[f] is None or spread[f] != spread[f] else float(spread[f]) for f in features],
         "extreme_share": [float(shares[f]) if f in shares else None for f in features],
-    }, schema={"feature": pl.String, "missing_ratio": pl.Float64, "inf_ratio": pl.Float64,
-               "std": pl.Float64, "extreme_share": pl.Float64})
+    }, schema=PER_FEATURE)
 
 
 def _finite(value: float | None) -> bool:

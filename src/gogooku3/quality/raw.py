@@ -103,16 +103,14 @@ def failing_rows(quotes: pl.DataFrame, calendar: pl.Series) -> pl.LazyFrame:
     return quotes.lazy().select(failing.arg_true().alias("index"))
 
 
-def row_reasons(quotes: pl.DataFrame, calendar: pl.Series, failing: pl.Series | None = None) -> pl.DataFrame:
+def row_reasons(quotes: pl.DataFrame, calendar: pl.Series, failing: pl.Series) -> pl.DataFrame:
     """Per row of sorted quotes, the first correctable check it fails and why (null when clean).
 
     Adds ``quarantine_check`` and ``quarantine_reason``; duplicates keep their first
     occurrence in delivery order (the sort is stable). ``failing`` are the indices from
-    :func:`failing_rows` when already collected; the per-check flags and reason strings
-    are built only when some row fails.
+    :func:`failing_rows`; the per-check flags and reason strings are built only when some
+    row fails.
     """
-    if failing is None:
-        failing = failing_rows(quotes, calendar).collect().to_series()
     if not failing.len():
         return quotes.with_columns(pl.lit(None, pl.String).alias(CHECK), pl.lit(None, pl.String).alias(REASON))
     flags = _row_flags(quotes.columns, calendar)

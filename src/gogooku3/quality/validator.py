@@ -34,8 +34,8 @@ class GxValidator:
     project config each time a datasource or asset is added, so one per table made that
     cost grow with every gate. The suite name (``<gate>.<table>``) says which table a
     result is about. Data Docs are rendered in one pass for everything validated so far
-    (:meth:`build_docs`): each pass compiles GE's page templates anew, which made
-    rendering gate by gate about three times the cost of one pass for all gates.
+    (:meth:`build_docs`), so the index page is built once rather than per gate, by views
+    that compile GE's page templates once per process (:mod:`gogooku3.quality.docs_views`).
     """
 
     def __init__(self, docs_dir: Path | None, sample_rows: int) -> None:
@@ -99,7 +99,7 @@ class GxValidator:
             return None
         new = [k for k in self.context.validation_results_store.list_keys() if k not in self._rendered]
         suites = [ExpectationSuiteIdentifier(name=name) for name in self._new_suites]
-        if new or suites or not (self.docs_dir / "index.html").exists():
+        if new or suites or not self.docs_index.exists():
             self.context.build_data_docs(site_names=["quality"], resource_identifiers=[*new, *suites],
                                          build_index=True)
         self._rendered.update(new)
