@@ -69,8 +69,13 @@ class Plan:
     changes: list[str] = field(default_factory=list)
 
 
+def is_training(command: Command) -> bool:
+    """Commands that train (the costly half of the README: the suite runs them in their own file)."""
+    return "train.py" in command.argv or command.argv[:2] == ("make", "train")
+
+
 def readme_commands(path: Path = README) -> list[Command]:
-    """Every command line in the ``bash`` code blocks, in order (continuations joined)."""
+    """Every distinct command line in the ``bash`` code blocks, in order (continuations joined)."""
     commands, block, pending = [], False, ""
     for line in path.read_text().splitlines():
         if line.startswith("```"):
@@ -90,8 +95,9 @@ def readme_commands(path: Path = README) -> list[Command]:
         while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
             key, _, value = words.pop(0).partition("=")
             env.append((key, value))
-        if words:
-            commands.append(Command(text.split(" #")[0].strip(), tuple(words), tuple(env)))
+        command = Command(text.split(" #")[0].strip(), tuple(words), tuple(env)) if words else None
+        if command and command not in commands:
+            commands.append(command)
     return commands
 
 

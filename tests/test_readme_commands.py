@@ -1,6 +1,8 @@
 """The README is executable: every command in its code blocks runs, on small data.
 
-`pytest tests/test_readme_commands.py -v` lists each command as a test id; the changes
+This file runs the commands that train; tests/test_readme_tools.py runs the others (two
+files, so the suite's two workers share them). `pytest tests/test_readme_*.py -v` lists
+each command as a test id; the changes
 made to run it in the suite (appended size overrides, the test's own store and ports)
 are printed by ``test_every_readme_command_has_a_plan``.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme_commands import ROOT, Command, Plan, plan, readme_commands
+from tests.readme_commands import ROOT, Command, Plan, is_training, plan, readme_commands
 
 COMMANDS = readme_commands()
 JQUANTS_PORT = "8080"  # the port the README's J-Quants commands name
@@ -131,9 +133,17 @@ def jquants_server(tmp_path_factory: pytest.TempPathFactory):
         _stop(process)
 
 
+TRAINING = [c for c in COMMANDS if is_training(c)]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("command", COMMANDS, ids=[c.text for c in COMMANDS])
-def test_readme_command_runs(command: Command, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("command", TRAINING, ids=[c.text for c in TRAINING])
+def test_readme_training_command_runs(command: Command, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    run_readme_command(command, tmp_path, request)
+
+
+def run_readme_command(command: Command, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Run one README command as :func:`plan` says; servers are started, probed over HTTP and ended."""
     out = tmp_path
     p = plan(command, out)
     env: dict[str, str] = {}
