@@ -4,6 +4,7 @@ Kept thin and light: heavy libraries load only once the job starts, so `--cfg jo
 """
 
 import os
+import sys
 from pathlib import Path
 
 import hydra
@@ -19,5 +20,27 @@ def main(cfg: DictConfig) -> float | None:
     return run_task(cfg)
 
 
+def expand_user_paths(argv: list[str]) -> list[str]:
+    """``key=~/x`` -> ``key=/home/u/x``, and relative values of ``*path`` keys -> absolute.
+
+    Hydra's override lexer rejects ``~``, and a path relative to the launch directory
+    must stay so wherever the run directory is; the absolute path is also what the run
+    records, so it can be reproduced from elsewhere.
+    """
+    out = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and not key.startswith(("-", "hydra.")) and value:
+            if value == "~" or value.startswith("~/"):
+                value = os.path.expanduser(value)
+            leaf = key.lstrip("+~").rsplit(".", 1)[-1]
+            if leaf.endswith("path") and value != "null" and not os.path.isabs(value) and "$" not in value:
+                value = os.path.abspath(value)
+            arg = f"{key}={value}"
+        out.append(arg)
+    return out
+
+
 if __name__ == "__main__":
+    sys.argv[1:] = expand_user_paths(sys.argv[1:])
     main()

@@ -72,14 +72,15 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 120.0) -> int:
+def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 120.0,
+               headers: dict[str, str] | None = None) -> int:
     """The HTTP status the server answers ``url`` with (any answer counts as up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"server exited with {process.returncode}: {log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
                 return response.status
         except urllib.error.HTTPError as exc:
             return exc.code
@@ -161,13 +162,15 @@ def run_readme_command(command: Command, tmp_path: Path, request: pytest.Fixture
     if p.server:
         port = _free_port()
         log = tmp_path / "server.log"
+        headers = {}
         if "mlflow-ui" in command.argv:
             argv, url = p.argv + [f"MLFLOW_PORT={port}"], f"http://127.0.0.1:{port}/"
-        else:
+        else:  # the J-Quants server: asked with the key the README starts it with
             argv, url = _with_port(p.argv, JQUANTS_PORT, port), f"http://127.0.0.1:{port}/v2/markets/calendar"
+            headers["x-api-key"] = argv[argv.index("--api-key") + 1]
         process = _start(argv, {**p.env, **env}, log)
         try:
-            assert _wait_http(url, process, log) in (200, 401)
+            assert _wait_http(url, process, log, headers=headers) == 200
         finally:
             _stop(process)
         return

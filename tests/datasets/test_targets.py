@@ -40,3 +40,20 @@ def test_suspended_end_gives_no_target():
     t = forward_returns(_quotes([100.0, None, 120.0]), [1, 2])
     assert t["target_h1"].to_list()[:2] == [None, None]
     assert t["target_h2"][0] == pytest.approx(0.2)
+
+
+def test_a_gap_gives_null_never_the_next_row():
+    # Sessions Jan 1..5; the stock has no row on Jan 3 (a gap the calendar knows of).
+    q = _quotes([100.0, 110.0, 121.0, 133.1, 146.41]).filter(pl.col("Date") != date(2024, 1, 3))
+    calendar = pl.Series(pl.date_range(date(2024, 1, 1), date(2024, 1, 5), eager=True))
+    t = forward_returns(q, [1, 2], calendar)
+    assert t["Date"].to_list() == q["Date"].to_list()
+    h1 = dict(zip(t["Date"], t["target_h1"]))
+    assert h1[date(2024, 1, 2)] is None  # Jan 3 has no close: not Jan 4's
+    h2 = dict(zip(t["Date"], t["target_h2"]))
+    assert h2[date(2024, 1, 1)] is None and h2[date(2024, 1, 2)] == pytest.approx(133.1 / 110.0 - 1)
+
+
+def test_no_adjustment_factor_column_means_no_corporate_actions():
+    t = forward_returns(_quotes([100.0, 110.0]).drop("AdjustmentFactor"), [1])
+    assert t["target_h1"][0] == pytest.approx(0.1)

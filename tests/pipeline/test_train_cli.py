@@ -182,3 +182,19 @@ def test_a_gate_failing_inside_the_run_still_logs_every_gate(tmp_path):
 
     logged = {a.path for a in MlflowClient(f"sqlite:///{outputs}/mlflow.db").list_artifacts(run.run_id, "quality")}
     assert {"quality/raw.json", "quality/features.json"} <= logged
+
+
+def test_user_paths_are_expanded_before_hydra_parses_them(monkeypatch, tmp_path):
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("train_entry", Path(__file__).resolve().parents[2] / "train.py")
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    out = train.expand_user_paths(["data=parquet", "data.path=~/q.parquet", "data.listed_path=info.parquet",
+                                   "data.index_path=null", "hydra.run.dir=~/x", "seed=~1"])
+    assert out == ["data=parquet", f"data.path={tmp_path}/q.parquet",
+                   f"data.listed_path={os.path.join(str(tmp_path), 'info.parquet')}", "data.index_path=null",
+                   "hydra.run.dir=~/x", "seed=~1"]

@@ -111,3 +111,23 @@ def test_exempt_features_skip_only_the_extreme_check(gates_for, market):
                                   .otherwise(pl.col("sessions_listed_log")).alias("sessions_listed_log"))
     with pytest.raises(QualityGateError, match="feature_infinite"):
         gates_for("default").features(infinite, features)
+
+
+def test_missing_share_counts_rows_past_each_features_warmup():
+    from gogooku3.quality.config import QualityConfig
+    from gogooku3.quality.features import check_features
+
+    frame, _ = make_features(make_market())
+    session = pl.col("Date").rank("dense")
+    age = session - session.min().over("Code")  # sessions since the code's first, gaps counted
+    # Null on each code's first 30 sessions by definition, plus one stray null later.
+    frame = frame.sort("Code", "Date").with_columns(
+        long=pl.when(age >= 30).then(pl.int_range(pl.len()).cast(pl.Float64)),
+        stray=pl.when((age >= 30) & (age != 40)).then(pl.int_range(pl.len()).cast(pl.Float64)))
+    evidence, *_ = check_features(frame, ["long", "stray"], QualityConfig(), {"long": 30, "stray": 30})
+    ratio = dict(zip(*evidence.tables["per_feature"].select("feature", "missing_ratio")))
+    past = frame.filter(age >= 30).height
+    assert ratio["long"] == 0.0
+    assert ratio["stray"] == pytest.approx(frame.filter(age == 40).height / past)
+    plain, *_ = check_features(frame, ["long"], QualityConfig())  # without warm-ups: every row counts
+    assert plain.tables["per_feature"]["missing_ratio"][0] == pytest.approx(1 - past / frame.height)

@@ -1,4 +1,4 @@
-"""Forward-return targets from split-adjusted closes."""
+"""Forward-return targets counted in sessions of the market's calendar."""
 
 from __future__ import annotations
 
@@ -6,30 +6,30 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from gogooku3.schema import target_column
+from gogooku3.data.sessions import PRESENT, adjusted_close, session_grid, session_table
+from gogooku3.schema import CODE, DATE, target_column
 
 
-def adjusted_close(quotes: pl.LazyFrame | pl.DataFrame) -> pl.Expr:
-    """Close divided by the running product of AdjustmentFactor, per Code.
-
-    Uses factors up to and including each row only, so it is continuous across splits
-    without knowing later ones. Expects rows sorted by Code then Date.
-    """
-    return pl.col("Close") / pl.col("AdjustmentFactor").fill_null(1.0).cum_prod().over("Code")
-
-
-def forward_returns(quotes: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
+def forward_returns(quotes: pl.DataFrame, horizons: Sequence[int], calendar: pl.Series | None = None) -> pl.DataFrame:
     """``Code``, ``Date`` and ``target_h{h}`` = adjusted close h sessions ahead / today - 1.
 
-    Rows are per stock, one per session while listed, so a shift of h rows is h
-    sessions. The last h rows of each stock, and rows whose either close is null
-    (suspension), have no target.
+    Sessions are ``calendar`` plus every quote date. Where the stock has no valid close
+    on the session h ahead (a gap, a suspension, after delisting or past the data's
+    end) the target is null: it never falls back to the next row the stock has.
+    ``quotes`` must be unique on (Code, Date).
     """
-    frame = quotes.lazy().sort("Code", "Date").with_columns(_adj=adjusted_close(quotes))
+    q = quotes.select(CODE, DATE, "Close", *(["AdjustmentFactor"] if "AdjustmentFactor" in quotes.columns else []))
+    if "AdjustmentFactor" not in q.columns:
+        q = q.with_columns(AdjustmentFactor=pl.lit(1.0))
+    q = q.sort(CODE, DATE)
+    grid = session_grid(q, session_table(calendar, q.get_column(DATE)))
+    # On the grid a shift of h rows is h sessions; gap rows have a null close.
     return (
-        frame.with_columns(
-            [(pl.col("_adj").shift(-h).over("Code") / pl.col("_adj") - 1.0).alias(target_column(h)) for h in horizons]
-        )
-        .select("Code", "Date", *[target_column(h) for h in horizons])
+        grid.lazy()
+        .with_columns(_adj=adjusted_close())
+        .with_columns([(pl.col("_adj").shift(-h).over(CODE) / pl.col("_adj") - 1.0).alias(target_column(h))
+                       for h in horizons])
+        .filter(pl.col(PRESENT))
+        .select(CODE, DATE, *[target_column(h) for h in horizons])
         .collect()
     )

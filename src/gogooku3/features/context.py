@@ -147,7 +147,7 @@ class FeatureContext:
 
     def feature(self, name: str, expr: pl.Expr, sources: tuple[str, ...] | list[str], *,
                 window: int | None = None, lookback: int | None = 0, description: str = "",
-                dtype: pl.DataType | None = None) -> Feature:
+                dtype: pl.DataType | None = None, min_obs: int | None = None) -> Feature:
         """A Feature of the current group (``lookback`` in sessions; None = unbounded)."""
-        spec = FeatureSpec(name, self.group, tuple(sources), window, lookback, description)
+        spec = FeatureSpec(name, self.group, tuple(sources), window, lookback, description, min_obs)
         return Feature(expr, spec) if dtype is None else Feature(expr, spec, dtype)

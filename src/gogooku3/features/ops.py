@@ -1,7 +1,7 @@
 """Per-stock time-series building blocks on the prepared frame.
 
 The prepared frame is sorted by Code then Date and has one row per session
-between a code's first and last quote (see :mod:`.prepare`), so a shift of k rows
+between a code's first and last quote (see :mod:`gogooku3.data.sessions`), so a shift of k rows
 is k sessions. Every operator here looks only backwards.
 
 Execution styles, chosen per operator for speed without giving up exactness:
@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from gogooku3.data import sessions
 from gogooku3.schema import CODE
 
 # Columns created by prepare: row position within the code, adjusted OHLCV, etc.
 POS = "_i"
 OPEN, HIGH, LOW, CLOSE, VOLUME = "_open", "_high", "_low", "_close", "_volume"
-PRESENT, FACTOR = "_present", "_factor"
+FACTOR = "_factor"
+PRESENT = sessions.PRESENT
 
 
 def col(name: str) -> pl.Expr:

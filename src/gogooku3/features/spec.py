@@ -21,6 +21,8 @@ class FeatureSpec:
             allowed); None means unbounded (recursive averages, as-of joins,
             cumulative counts). It never reads anything after t.
         description: one line for humans.
+        min_obs: valid observations the value needs; None means every session of its
+            window (``lookback + 1``) for a bounded feature and one for an unbounded one.
     """
 
     name: str
@@ -29,12 +31,22 @@ class FeatureSpec:
     window: int | None = None
     lookback: int | None = None
     description: str = ""
+    min_obs: int | None = None
+
+    @property
+    def warmup(self) -> int:
+        """Sessions from a code's first quote before the value can exist (for the feature gate)."""
+        if self.lookback is not None:
+            return self.lookback
+        return max((self.min_obs or 1) - 1, 0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form; ``earliest`` spells the lookback out relative to t."""
         d = asdict(self)
         d["sources"] = list(self.sources)
         d["earliest"] = "unbounded" if self.lookback is None else f"t-{self.lookback} sessions"
+        if self.min_obs is None:
+            d["min_obs"] = 1 if self.lookback is None else self.lookback + 1
         return d
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from gogooku3.data.market import MarketData
+from gogooku3.data.sessions import trading_sessions_between
 from gogooku3.datasets.panel import Panel
 from gogooku3.datasets.split import Fold, walk_forward_folds
 from gogooku3.datasets.targets import forward_returns
@@ -157,17 +158,19 @@ def _build_panel(
         step["outputs"]["features"] = {**describe_frame(features.frame, digest=False), "from_cache": features.from_cache,
                                        "config_hash": features.config_hash, "count": len(features.names)}  # fmt: skip
     with lineage.step("validate_features", inputs=["features"]) as step:
-        feature_frame, _ = gates.features(features.frame, list(features.names))
+        warmup = {s.name: s.warmup for s in features.specs}
+        feature_frame, _ = gates.features(features.frame, list(features.names), warmup)
         step["outputs"]["quality"] = _gate_summary(gates, "features")
     with lineage.step("targets", inputs=["ingest"], params={"horizons": horizons}) as step:
-        targets = forward_returns(market.quotes, sorted(set(horizons) | {1}))
+        targets = forward_returns(market.quotes, sorted(set(horizons) | {1}), market.calendar)
         step["outputs"]["targets"] = describe_frame(targets, digest=False)
     frame = feature_frame.join(targets, on=["Code", "Date"], how="left", maintain_order="left")
     return Panel(frame=frame, features=tuple(features.names), horizons=tuple(horizons), listed=market.listed), features
 
 
 def _split(cfg: Any, market: MarketData, horizons: list[int], lineage: Lineage) -> list[Fold]:
-    dates = market.quotes.get_column("Date").unique().sort().to_list()
+    # Windows and the embargo count the calendar's sessions, as targets do.
+    dates = trading_sessions_between(market.calendar, market.quotes.get_column("Date"))
     with lineage.step("split", inputs=["ingest"], params=dict(cfg.split)) as step:
         folds = walk_forward_folds(dates, max_horizon=max(horizons), **cfg.split)
         step["outputs"]["folds"] = [f.as_dict() for f in folds]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 
 import polars as pl
@@ -20,10 +20,16 @@ PER_FEATURE = {"feature": pl.String, "missing_ratio": pl.Float64, "inf_ratio": p
                "extreme_share": pl.Float64}  # the evidence table, one row per feature
 
 
-def check_features(frame: pl.DataFrame, features: list[str], cfg: QualityConfig) -> tuple[
+def check_features(frame: pl.DataFrame, features: list[str], cfg: QualityConfig,
+                   warmup: Mapping[str, int] | None = None, calendar: pl.Series | None = None) -> tuple[
     Evidence, pl.DataFrame, list[pl.DataFrame], list[Correction]
 ]:
-    """Build gate 3's evidence, after the corrections the config allows (inf -> null, winsorize)."""
+    """Build gate 3's evidence, after the corrections the config allows (inf -> null, winsorize).
+
+    ``warmup`` maps a feature to the sessions it needs before its first value (its
+    lookback): a 120-session return is null on a code's first 120 sessions by
+    definition, so those rows do not count towards its missing share.
+    """
     ev = Evidence()
     expected = {"Code": "String", "Date": "Date", **{f: NUMERIC for f in features}}
     schema = schema_table(frame, expected, expected)
@@ -50,13 +56,15 @@ def check_features(frame: pl.DataFrame, features: list[str], cfg: QualityConfig)
                                           f"values beyond {cfg.max_abs_zscore:g} robust z clipped per date"))
 
     exempt = [f for f in features if any(fnmatchcase(f, p) for p in cfg.extreme_check_exempt)]
-    per_feature = _per_feature(frame, features, cfg.max_abs_zscore, cfg.zscore_sample_dates, exempt)
+    age = _session_age(frame, calendar) if warmup else None
+    per_feature = _per_feature(frame, features, cfg.max_abs_zscore, cfg.zscore_sample_dates, exempt,
+                               {f: w for f, w in (warmup or {}).items() if w}, age)
     if exempt:
         ev.notes.append(f"extreme-value check skipped for {len(exempt)} exempt features: {', '.join(exempt[:5])}"
                         f"{' ...' if len(exempt) > 5 else ''} (quality.extreme_check_exempt)")
     ev.add("per_feature", per_feature, [
         _rule("feature_missing", "missing_ratio", "completeness", max_value=cfg.max_feature_missing_ratio,
-              description="share of null/NaN values per feature"),
+              description="share of null/NaN values per feature, on the rows past its warm-up (lookback)"),
         _rule("feature_infinite", "inf_ratio", "accuracy", max_value=cfg.max_inf_ratio,
               description="share of +-inf values per feature"),
         _rule("feature_constant", "std", "accuracy", min_value=cfg.min_feature_std,
@@ -74,8 +82,18 @@ def _rule(check: str, column: str, dimension: str, *, description: str,
                 min_value=min_value, max_value=max_value, key="feature", description=description)
 
 
+def _session_age(frame: pl.DataFrame, calendar: pl.Series | None) -> pl.Series:
+    """Sessions since each row's code first appears (on the calendar, so gaps count)."""
+    from gogooku3.data.sessions import SESSION, session_table
+
+    table = session_table(calendar, frame.get_column("Date"))
+    s = frame.select("Code", "Date").join(table, on="Date", how="left", maintain_order="left")
+    return s.select((pl.col(SESSION) - pl.col(SESSION).min().over("Code")).alias("age")).to_series()
+
+
 def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_dates: int,
-                 exempt: Sequence[str] = ()) -> pl.DataFrame:
+                 exempt: Sequence[str] = (), warmup: Mapping[str, int] | None = None,
+                 age: pl.Series | None = None) -> pl.DataFrame:
     """One row per feature with its missing, infinite and extreme shares and its spread.
 
     Missing, infinite and spread use every row, in one pass over the frame where it is
@@ -102,9 +120,21 @@ def _per_feature(frame: pl.DataFrame, features: list[str], max_abs_z: float, n_d
     checked = [f for f in features if f not in skip]
     rows = sample_dates(frame, n_dates) if checked else None
     shares = dict(zip(checked, extreme_shares(frame, checked, max_abs_z, rows))) if checked else {}
+    missing = {f: (frame[f].null_count() + counts.get(f"nan\x00{f}", 0)) / n for f in features}
+    if warmup and age is not None:  # features with a warm-up: counted on the rows past it
+        late = [f for f in features if warmup.get(f)]
+        aged = frame.select(late).with_columns(_age=age)
+        past = {w: pl.col("_age") >= w for w in {warmup[f] for f in late}}
+        gone = lambda f: (pl.col(f).is_null() | pl.col(f).is_nan().fill_null(False)  # noqa: E731
+                          if schema[f].is_float() else pl.col(f).is_null())
+        row = aged.select(
+            *[(gone(f) & past[warmup[f]]).sum().alias(f) for f in late],
+            *[m.sum().alias(f"\x00{w}") for w, m in past.items()],
+        ).row(0, named=True)
+        missing.update({f: row[f] / max(row[f"\x00{warmup[f]}"], 1) for f in late})
     return pl.DataFrame({
         "feature": features,
-        "missing_ratio": [(frame[f].null_count() + counts.get(f"nan\x00{f}", 0)) / n for f in features],
+        "missing_ratio": [missing[f] for f in features],
         "inf_ratio": [counts.get(f"inf\x00{f}", 0) / n for f in features],
         "std": [0.0 if spread[f] is None or spread[f] != spread[f] else float(spread[f]) for f in features],
         "extreme_share": [float(shares[f]) if f in shares else None for f in features],

@@ -110,8 +110,12 @@ class QualityGates:
         self._finish(report, evidence, started)
         return market, report
 
-    def features(self, frame: pl.DataFrame, feature_names: list[str]) -> tuple[pl.DataFrame, GateReport]:
-        """Gate 3; then the missing-value policy per feature group (when the gate passes)."""
+    def features(self, frame: pl.DataFrame, feature_names: list[str],
+                 warmup: dict[str, int] | None = None) -> tuple[pl.DataFrame, GateReport]:
+        """Gate 3; then the missing-value policy per feature group (when the gate passes).
+
+        ``warmup``: sessions each feature needs before its first value (see check_features).
+        """
         if not self.enabled:
             return frame, self._skipped("features")
         from gogooku3.quality.cleaning import fill_missing
@@ -119,7 +123,8 @@ class QualityGates:
 
         started = time.perf_counter()
         report = GateReport(gate="features", rows_in=frame.height, rows_out=frame.height)
-        evidence, frame, changed, corrections = check_features(frame, list(feature_names), self.config)
+        evidence, frame, changed, corrections = check_features(frame, list(feature_names), self.config, warmup,
+                                                                self.calendar)
         report.corrections.extend(corrections)
         self._quarantine_files(report, changed)
         self._finish(report, evidence, started)

@@ -93,7 +93,7 @@ def technical(ctx: FeatureContext, rsi_windows: Sequence[int] = (14,),
     c = col(CLOSE)
     out: list[Feature] = []
     for n in rsi_windows:
-        out.append(ctx.feature(f"rsi_{n}", rsi(ctx, c, n), C, window=n, lookback=None,
+        out.append(ctx.feature(f"rsi_{n}", rsi(ctx, c, n), C, window=n, lookback=None, min_obs=n + 1,
                                description=f"RSI({n}), Wilder smoothing, 0..100"))
     if macd:
         fast, slow, sign = macd
@@ -102,11 +102,13 @@ def technical(ctx: FeatureContext, rsi_windows: Sequence[int] = (14,),
         signal = ctx.helpers_from({"macd_signal": ewm(line, span=sign, min_samples=sign)})["macd_signal"]
         tag = f"{fast}_{slow}"
         out += [
-            ctx.feature(f"macd_{tag}", line / c, C, window=slow, lookback=None,
+            ctx.feature(f"macd_{tag}", line / c, C, window=slow, lookback=None, min_obs=slow,
                         description=f"MACD line EMA{fast}-EMA{slow}, over close"),
             ctx.feature(f"macd_signal_{tag}_{sign}", signal / c, C, window=slow, lookback=None,
+                        min_obs=slow + sign - 1,
                         description=f"MACD signal EMA{sign} of the line, over close"),
             ctx.feature(f"macd_hist_{tag}_{sign}", (line - signal) / c, C, window=slow, lookback=None,
+                        min_obs=slow + sign - 1,
                         description="MACD line minus signal, over close"),
         ]
     for n in bollinger:
