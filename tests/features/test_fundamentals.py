@@ -64,7 +64,7 @@ def test_panel_values_start_on_the_availability_session():
     assert at(date(2019, 5, 7))["fin_net_margin"] == pytest.approx(0.05)
     assert at(date(2019, 5, 13))["fin_net_margin"] == pytest.approx(0.05)
     assert at(date(2019, 5, 14))["fin_net_margin"] == pytest.approx(0.08)
-    assert at(date(2019, 5, 14))["fin_eps_rev"] == pytest.approx(0.5)
+    assert at(date(2019, 5, 14))["fin_eps_rev"] == pytest.approx(0.5 / 1.25)  # symmetric: (1.5 - 1) / mean(1.5, 1)
     assert at(date(2019, 5, 7))["fin_roe"] == pytest.approx(0.1)
     assert at(date(2019, 5, 8))["fin_days_since"] == 1
     close = at(date(2019, 5, 14))
@@ -86,7 +86,7 @@ def test_yoy_growth_uses_the_same_period_a_year_earlier():
     f = build_features(tiny_market(extras={"statements": st}), {"fundamentals": {}}).frame
     one = f.filter(pl.col("Code") == "1000")
     assert one.filter(pl.col("Date") == date(2019, 5, 9))["fin_sales_yoy"].is_null().all()
-    assert one.filter(pl.col("Date") == date(2019, 5, 10))["fin_sales_yoy"].item() == pytest.approx(0.3)
+    assert one.filter(pl.col("Date") == date(2019, 5, 10))["fin_sales_yoy"].item() == pytest.approx(30 / 115)  # (130 - 100) / mean(130, 100)
 
 
 def test_split_after_disclosure_keeps_valuation_continuous():

@@ -69,7 +69,8 @@ def _statements(market: MarketData, sessions: pl.Series, rng: np.random.Generato
     quarter_ends = pl.date_range(date(first.year - 1, 3, 1), last, "1q", eager=True).dt.month_end()
     quarter_ends = quarter_ends.filter(quarter_ends.dt.month().is_in([3, 6, 9, 12]))
     level = market.quotes.group_by("Code").agg(
-        (pl.col("Close").median() * pl.col("Volume").median() * 40).alias("level")
+        (pl.col("Close").median() * pl.col("Volume").median() * 40).alias("level"),
+        pl.col("Close").median().alias("price"),
     )
     grid = level.join(pl.DataFrame({"QuarterEnd": quarter_ends}), how="cross").sort("Code", "QuarterEnd")
     n = grid.height
@@ -81,7 +82,9 @@ def _statements(market: MarketData, sessions: pl.Series, rng: np.random.Generato
     fy_end_year = grid.get_column("QuarterEnd").dt.year().to_numpy() + (month != 3)
     sales = grid.get_column("level").to_numpy() * rng.lognormal(0.0, 0.15, n)
     margin = rng.normal(0.08, 0.05, n)
-    shares = grid.get_column("level").to_numpy() / 50.0
+    # Shares outstanding from the price level, so per-share values scale with the price
+    # (forecast E/P about 5%, as on the TSE) instead of spanning its orders of magnitude.
+    shares = 4.0 * grid.get_column("level").to_numpy() / grid.get_column("price").to_numpy()
     frame = grid.with_columns(
         raw_day.alias("raw_day"),
         disclosed.alias("DisclosedDate"),

@@ -81,5 +81,6 @@ def cross_section(ctx: FeatureContext, features: Sequence[str] = ("ret_1d", "ret
             else:
                 expr, sources = _transform(x, op, col(DATE)), src.sources
             out.append(ctx.feature(f"{name}_{OPS[op]}", expr, sources, window=src.window,
-                                   lookback=src.lookback, description=f"{op} of {name} across the date's stocks"))
+                                   lookback=src.lookback, min_obs=src.min_obs,
+                                   description=f"{op} of {name} across the date's stocks"))
     return out

@@ -22,6 +22,9 @@ AVAILABLE = "_fin_avail"
 ANNUALIZE = {"1Q": 4.0, "2Q": 2.0, "3Q": 4.0 / 3.0, "FY": 1.0}
 
 
+YEAR_OF_SESSIONS = 245  # TSE sessions in a year, less a few: a warm-up, not a calendar
+
+
 def available_from(statements: pl.DataFrame, sessions: pl.Series, cutoff: str) -> pl.DataFrame:
     """``statements`` with the first session each one may be used on (null: after the data)."""
     try:
@@ -56,8 +59,7 @@ def _derived(st: pl.DataFrame) -> pl.DataFrame:
         right_on="_prev_avail", by=by, strategy="backward", check_sortedness=False)
 
     def growth(c: str) -> pl.Expr:
-        prev = pl.col(f"_prev_{c}")
-        return pl.when(prev != 0).then((pl.col(c) - prev) / prev.abs())
+        return _symmetric_change(pl.col(c), pl.col(f"_prev_{c}"))
 
     factor = pl.col("TypeOfCurrentPeriod").replace_strict(ANNUALIZE, default=None, return_dtype=pl.Float64)
     fcst = pl.col("ForecastEarningsPerShare")
@@ -70,8 +72,18 @@ def _derived(st: pl.DataFrame) -> pl.DataFrame:
         safe_div(pl.col("Profit"), pl.col("NetSales")).alias("_fin_net_margin"),
         pl.when(pl.col("Equity") > 0).then(pl.col("Profit") * factor / pl.col("Equity")).alias("_fin_roe"),
         pl.when(pl.col("TotalAssets") > 0).then(pl.col("Profit") * factor / pl.col("TotalAssets")).alias("_fin_roa"),
-        pl.when(prev_fcst != 0).then((fcst - prev_fcst) / prev_fcst.abs()).alias("_fin_eps_rev"),
+        _symmetric_change(fcst, prev_fcst).alias("_fin_eps_rev"),
     )
+
+
+def _symmetric_change(now: pl.Expr, before: pl.Expr) -> pl.Expr:
+    """(now - before) / mean(|now|, |before|), in [-2, 2]; null when both are 0.
+
+    Profits cross zero: the usual (now - before) / |before| explodes for a base near
+    zero (a few stocks then dominate any cross-sectional model and the extreme gate).
+    """
+    scale = (now.abs() + before.abs()) / 2
+    return pl.when(scale > 0).then((now - before) / scale)
 
 
 def fundamentals(ctx: FeatureContext, cutoff: str = "15:00:00", valuation: bool = True) -> list[Feature]:
@@ -98,16 +110,18 @@ def fundamentals(ctx: FeatureContext, cutoff: str = "15:00:00", valuation: bool 
     ctx.join_asof(st, AVAILABLE, by=CODE)
     src = ("statements",)
     desc = {
-        "fin_sales_yoy": "net sales growth vs the same period a year earlier",
-        "fin_op_yoy": "operating profit growth vs the same period a year earlier",
-        "fin_profit_yoy": "profit growth vs the same period a year earlier",
+        "fin_sales_yoy": "net sales growth vs the same period a year earlier, symmetric (-2..2)",
+        "fin_op_yoy": "operating profit growth vs the same period a year earlier, symmetric (-2..2)",
+        "fin_profit_yoy": "profit growth vs the same period a year earlier, symmetric (-2..2)",
         "fin_op_margin": "operating profit / net sales",
         "fin_net_margin": "profit / net sales",
         "fin_roe": "annualized profit / equity",
         "fin_roa": "annualized profit / total assets",
-        "fin_eps_rev": "change of forecast EPS vs the previous statement, relative",
+        "fin_eps_rev": "change of forecast EPS vs the previous statement, symmetric (-2..2)",
     }
-    out = [ctx.feature(n, col(f"_{n}"), src, lookback=None, description=d) for n, d in desc.items()]
+    # Growth needs the statement of the same period a year earlier: about a year of sessions.
+    out = [ctx.feature(n, col(f"_{n}"), src, lookback=None, description=d,
+                       min_obs=YEAR_OF_SESSIONS if n.endswith("_yoy") else None) for n, d in desc.items()]
     out.append(ctx.feature("fin_days_since", (pl.col(DATE) - pl.col(AVAILABLE)).dt.total_days(), src,
                            lookback=None, description="calendar days since the latest statement became usable"))
     if valuation:
