@@ -32,6 +32,10 @@ NOISE = (
     r".*isinstance\(treespec, LeafSpec\)` is deprecated.*",  # Lightning on a newer torch
     r".*does not have many workers which may be a bottleneck.*",  # in-memory tensors need no workers
 )
+# Library log records that are advice, not news about this run: (logger, message start).
+NOISY_RECORDS = (
+    ("mlflow.pytorch", "Saving pytorch model by Pickle"),  # the project logs its own nn.Module on purpose
+)
 PROGRESS_ENV = "GOGOOKU3_PROGRESS"
 
 log = logging.getLogger("gogooku3")
@@ -59,6 +63,21 @@ def quiet_third_party(level: int = logging.WARNING) -> None:
             logger.propagate = True
     for pattern in NOISE:
         warnings.filterwarnings("ignore", message=pattern)
+    for name, start in NOISY_RECORDS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropStart) and f.start == start for f in logger.filters):
+            logger.addFilter(_DropStart(start))
+
+
+class _DropStart(logging.Filter):
+    """Drops records whose message starts with ``start``."""
+
+    def __init__(self, start: str) -> None:
+        super().__init__()
+        self.start = start
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.start)
 
 
 def progress_mode(stream: Any = None) -> str:

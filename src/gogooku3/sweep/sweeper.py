@@ -36,6 +36,39 @@ from gogooku3.sweep.study import (
 log = logging.getLogger(__name__)
 
 
+def _shown(overrides: Sequence[str]) -> list[str]:
+    """The trial's own overrides, without the sweeper's plumbing (hydra.*, parent run id)."""
+    return [o for o in overrides if not o.startswith(("hydra.", "++hydra.", "tracking.parent_run_id="))]
+
+
+def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = None) -> str:
+    """What a multirun ends with: the best trial, its overrides, and every trial in a table."""
+    from optuna.trial import TrialState
+
+    from gogooku3.sweep.runs import fmt, format_table
+
+    trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    lines = [f"Study {study.study_name}: {len(trials)} trials"
+             + (f" (MLflow parent run {parent_run_id})" if parent_run_id else "")]  # fmt: skip
+    try:
+        best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
+    except ValueError:
+        best = []
+    for t in best:
+        values = ", ".join(f"{v:.6g}" for v in t.values)
+        lines.append(f"Best trial {t.number}: value {values}: {' '.join(_shown(trial_overrides(space, t)))}")
+    if not best:
+        lines.append("Best trial: none completed")
+    keys = sorted({k for t in trials for k in t.params})
+    header = ["trial", "state", "value", *keys]
+    rows = []
+    for t in trials:
+        value = ", ".join(f"{v:.6g}" for v in t.values) if t.state == TrialState.COMPLETE and t.values else "-"
+        rows.append([str(t.number), t.state.name, value, *(fmt(t.params.get(k)) for k in keys)])
+    lines.append(format_table(header, rows))
+    return "\n".join(lines)
+
+
 class SweepFailed(GogookuError):
     """Too many trials failed (``max_failure_rate`` exceeded)."""
 
@@ -226,6 +259,7 @@ class OptunaSweeperImpl:
                 results.append(returns)
             wait_for_running(study, poll_s=float(self.heartbeat_interval or 5), timeout_s=self.wait_timeout)
             self._check_failure_rate(study)
+            print(study_summary(study, space, parent.run_id if parent is not None else None), flush=True)
         except BaseException:
             status = "FAILED"
             raise
@@ -268,7 +302,7 @@ class OptunaSweeperImpl:
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise ConfigError(f"hydra.sweeper: the trial overrides do not compose: {_first_line(exc)}") from None
         for trial, overrides in zip(trials, batch):
-            log.info("trial %d: %s", trial.number, " ".join(o for o in overrides if not o.startswith(("hydra.", "++hydra."))))
+            log.debug("trial %d: %s", trial.number, " ".join(_shown(overrides)))
         try:
             with context.registered_trials(trials), heartbeat(study, trials):
                 if len(trials) == 1:
@@ -282,17 +316,19 @@ class OptunaSweeperImpl:
                 trial.set_user_attr(key, _first_line(exc)[:500])
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
-        for trial, ret in zip(trials, returns):
-            frozen = self._tell(study, trial, ret)
+        for trial, ret, overrides in zip(trials, returns, batch):
+            frozen = self._tell(study, trial, ret, " ".join(_shown(overrides)))
             if parent is not None:
                 parent.record_trial(frozen, self._best_values(study))
         return returns
 
-    def _tell(self, study: Any, trial: Any, ret: Any) -> Any:
+    def _tell(self, study: Any, trial: Any, ret: Any, shown: str = "") -> Any:
+        """Record the job's outcome; one line per finished trial (value, best so far, overrides)."""
         import optuna
         from hydra.core.utils import JobStatus
 
         state = optuna.trial.TrialState
+        of = f"{trial.number + 1}/{self.n_trials}"
         if ret.status == JobStatus.COMPLETED:
             try:
                 values = _objective_values(ret.return_value, len(self.directions))
@@ -300,11 +336,15 @@ class OptunaSweeperImpl:
                 trial.set_user_attr("error", str(exc)[:500])
                 log.error("trial %d failed: %s", trial.number, exc)
                 return study.tell(trial, state=state.FAIL)
-            log.info("trial %d: value %s", trial.number, values if len(values) > 1 else values[0])
-            return study.tell(trial, values if len(values) > 1 else values[0])
+            frozen = study.tell(trial, values if len(values) > 1 else values[0])
+            best = self._best_values(study)
+            best_text = f", best {best[0]:.6g} (trial {study.best_trial.number})" if best else ""
+            log.info("trial %d (%s) value %s%s: %s", trial.number, of,
+                     ", ".join(f"{v:.6g}" for v in values), best_text, shown)  # fmt: skip
+            return frozen
         exc = ret._return_value
         if isinstance(exc, optuna.TrialPruned):
-            log.info("trial %d pruned: %s", trial.number, exc)
+            log.info("trial %d (%s) pruned: %s: %s", trial.number, of, exc, shown)
             return study.tell(trial, state=state.PRUNED)
         trial.set_user_attr("error", _first_line(exc)[:500])
         log.error("trial %d failed: %s", trial.number, _first_line(exc), exc_info=exc)
