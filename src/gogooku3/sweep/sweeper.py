@@ -41,11 +41,20 @@ def _shown(overrides: Sequence[str]) -> list[str]:
     return [o for o in overrides if not o.startswith(("hydra.", "++hydra.", "tracking.parent_run_id="))]
 
 
+def _trial_overrides(space: SearchSpace, trial: Any) -> dict[str, str]:
+    """The overrides a finished trial ran with (its raw params where the space no longer fits it)."""
+    try:
+        pairs = [o.split("=", 1) for o in _shown(trial_overrides(space, trial))]
+    except (ValueError, KeyError, IndexError):
+        pairs = [[k, str(v)] for k, v in trial.params.items()]
+    return {k: v for k, v in pairs}
+
+
 def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = None) -> str:
     """What a multirun ends with: the best trial, its overrides, and every trial in a table."""
     from optuna.trial import TrialState
 
-    from gogooku3.sweep.runs import fmt, format_table
+    from gogooku3.sweep.runs import format_table
 
     trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
     lines = [f"Study {study.study_name}: {len(trials)} trials"
@@ -55,17 +64,17 @@ def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = No
     except ValueError:
         best = []
     for t in best:
-        values = ", ".join(f"{v:.6g}" for v in t.values)
-        lines.append(f"Best trial {t.number}: value {values}: {' '.join(_shown(trial_overrides(space, t)))}")
+        shown = " ".join(f"{k}={v}" for k, v in _trial_overrides(space, t).items())
+        lines.append(f"Best trial {t.number}: value {', '.join(f'{v:.6g}' for v in t.values)}: {shown}")
     if not best:
         lines.append("Best trial: none completed")
-    keys = sorted({k for t in trials for k in t.params})
-    header = ["trial", "state", "value", *keys]
+    cells = {t.number: _trial_overrides(space, t) if t.params else {} for t in trials}
+    keys = list(dict.fromkeys(k for c in cells.values() for k in c if k not in space.fixed))
     rows = []
     for t in trials:
         value = ", ".join(f"{v:.6g}" for v in t.values) if t.state == TrialState.COMPLETE and t.values else "-"
-        rows.append([str(t.number), t.state.name, value, *(fmt(t.params.get(k)) for k in keys)])
-    lines.append(format_table(header, rows))
+        rows.append([str(t.number), t.state.name, value, *(cells[t.number].get(k, "-") for k in keys)])
+    lines.append(format_table(["trial", "state", "value", *keys], rows))
     return "\n".join(lines)
 
 
