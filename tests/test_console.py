@@ -102,3 +102,15 @@ def test_progress_bar_mode_writes_no_log_lines(caplog, capsys):
         bar.update(3)
     assert not caplog.records
     assert "bar phase" in capsys.readouterr().err
+
+
+def test_progress_log_lines_thin_out_over_time(caplog, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(console.time, "monotonic", lambda: clock[0])
+    caplog.set_level(logging.INFO, logger="gogooku3")
+    with Progress(1000, "long phase", mode="log", every=30) as bar:
+        for _ in range(1000):  # one step per second for 1000 s
+            clock[0] += 1
+            bar.update()
+    times = [r.getMessage().split(", ")[-1] for r in caplog.records if r.getMessage().startswith("long phase")]
+    assert times == ["30s", "90s", "3.5min", "7.5min", "15.5min", "16.7min"]  # then the closing line

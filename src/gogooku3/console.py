@@ -94,8 +94,9 @@ class Progress:
     """A phase with ``total`` steps (None: unknown; :meth:`add_total` grows it).
 
     ``bar``: a tqdm bar on stderr that disappears when closed. ``log``: one INFO line
-    ``<desc>: <n>/<total> <unit> (<pct>), <elapsed>`` whenever ``every`` seconds have
-    passed since the last one, and a closing line only if an interim one was printed.
+    ``<desc>: <n>/<total> <unit> (<pct>), <elapsed>`` once ``every`` seconds have passed,
+    then after gaps that double (30 s, 90 s, 210 s, ... in): a phase of length T prints
+    about log2(T / every) lines, and a closing line only if an interim one was printed.
     """
 
     def __init__(self, total: int | None, desc: str, unit: str = "it", *, every: float = 30.0,
@@ -107,6 +108,7 @@ class Progress:
         self.postfix = ""
         self.lines = 0
         self._start = self._last = time.monotonic()
+        self._gap = self.every
         self._bar = None
         if self.mode == "bar":
             from tqdm.auto import tqdm
@@ -127,8 +129,9 @@ class Progress:
             if postfix is not None:
                 self._bar.set_postfix_str(postfix, refresh=False)
             self._bar.update(n)
-        elif self.mode == "log" and time.monotonic() - self._last >= self.every:
+        elif self.mode == "log" and time.monotonic() - self._last >= self._gap:
             self._line()
+            self._gap *= 2
 
     def set(self, n: int, postfix: str | None = None) -> None:
         """Jump to step ``n`` (e.g. the end of a stage that finished early)."""
