@@ -67,8 +67,9 @@ class EpochProgress(L.Callback):
                 self.best = max(self.best, value)
         text = ", ".join(f"{k} {v:.4f}" for k, v in shown.items())
         epoch = f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"
-        if self.bar is not None:
-            self.bar.update(0, f"{epoch}: {text}")
+        if self.bar is not None:  # short: the bar shares the line
+            ranks = ", ".join(f"{k[4:]} {v:.4f}" for k, v in shown.items() if k.startswith("val/rank_ic"))
+            self.bar.update(0, f"{epoch} {ranks}")
         else:
             best = f" (best {self.best:.4f})" if self.best > float("-inf") else ""
             log.info("%s %s: %s%s", self.desc, epoch, text, best)
