@@ -42,12 +42,36 @@ def _shown(overrides: Sequence[str]) -> list[str]:
 
 
 def _trial_overrides(space: SearchSpace, trial: Any) -> dict[str, str]:
-    """The overrides a finished trial ran with (its raw params where the space no longer fits it)."""
+    """The sampled overrides a trial ran with (its raw params where the space no longer fits it)."""
     try:
         pairs = [o.split("=", 1) for o in _shown(trial_overrides(space, trial))]
     except (ValueError, KeyError, IndexError):
         pairs = [[k, str(v)] for k, v in trial.params.items()]
-    return {k: v for k, v in pairs}
+    return {k: v for k, v in pairs if k not in space.fixed}
+
+
+def _compact(value: str) -> str:
+    """A sampled value for reading: floats to 4 significant digits."""
+    if "." not in value:
+        return value
+    try:
+        return f"{float(value):.4g}"
+    except ValueError:
+        return value
+
+
+def _short_names(keys: Sequence[str]) -> list[str]:
+    """Column names without the dotted prefix every key shares (``model.params.``)."""
+    parts = [k.split(".") for k in keys]
+    common = 0
+    while len(keys) > 1 and all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
+        common += 1
+    return [".".join(p[common:]) for p in parts]
+
+
+def trial_line(space: SearchSpace, trial: Any) -> str:
+    """``key=value ...`` of a trial's sampled parameters, compact."""
+    return " ".join(f"{k}={_compact(v)}" for k, v in _trial_overrides(space, trial).items())
 
 
 def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = None) -> str:
@@ -63,18 +87,18 @@ def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = No
         best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
     except ValueError:
         best = []
-    for t in best:
+    for t in best:  # exact values: the overrides reproduce the trial
         shown = " ".join(f"{k}={v}" for k, v in _trial_overrides(space, t).items())
         lines.append(f"Best trial {t.number}: value {', '.join(f'{v:.6g}' for v in t.values)}: {shown}")
     if not best:
         lines.append("Best trial: none completed")
     cells = {t.number: _trial_overrides(space, t) if t.params else {} for t in trials}
-    keys = list(dict.fromkeys(k for c in cells.values() for k in c if k not in space.fixed))
+    keys = list(dict.fromkeys(k for c in cells.values() for k in c))
     rows = []
     for t in trials:
         value = ", ".join(f"{v:.6g}" for v in t.values) if t.state == TrialState.COMPLETE and t.values else "-"
-        rows.append([str(t.number), t.state.name, value, *(cells[t.number].get(k, "-") for k in keys)])
-    lines.append(format_table(["trial", "state", "value", *keys], rows))
+        rows.append([str(t.number), t.state.name, value, *(_compact(cells[t.number].get(k, "-")) for k in keys)])
+    lines.append(format_table(["trial", "state", "value", *_short_names(keys)], rows))
     return "\n".join(lines)
 
 
@@ -214,7 +238,14 @@ class OptunaSweeperImpl:
 
     # -- the loop ----------------------------------------------------------------------------
     def sweep(self, arguments: list[str]) -> list[Any]:
+        import optuna  # noqa: F401  (configures its logger on import; quieted next)
+
+        from gogooku3.console import quiet_third_party
         from gogooku3.sweep.mlflow_parent import SweepParent
+
+        quiet_third_party()  # before Optuna and MLflow speak (the sweep process has its own logging)
+        # Hydra's launcher logs two lines per job; the sweeper's line per finished trial says more.
+        logging.getLogger("hydra._internal.core_plugins.basic_launcher").setLevel(logging.WARNING)
 
         space = parse_search_space(self.params, arguments)
         storage_url = self._resolved_storage()
@@ -325,8 +356,8 @@ class OptunaSweeperImpl:
                 trial.set_user_attr(key, _first_line(exc)[:500])
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
-        for trial, ret, overrides in zip(trials, returns, batch):
-            frozen = self._tell(study, trial, ret, " ".join(_shown(overrides)))
+        for trial, ret in zip(trials, returns):
+            frozen = self._tell(study, trial, ret, trial_line(space, trial))
             if parent is not None:
                 parent.record_trial(frozen, self._best_values(study))
         return returns
