@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from gogooku3.console import Progress
 from gogooku3.data.market import MarketData
 from gogooku3.errors import ConfigError, DataError
 from gogooku3.features import execute, ops, store
@@ -87,18 +88,20 @@ def _plan(groups: dict[str, dict[str, Any]], ctx: FeatureContext) -> execute.Pla
     return plan
 
 
-def _run_groups(market: MarketData, groups: dict[str, dict[str, Any]]
+def _run_groups(market: MarketData, groups: dict[str, dict[str, Any]], name: str = "custom"
                 ) -> tuple[pl.DataFrame, list[FeatureSpec], dict[str, float]]:
     """Per-code groups on slices of codes, then per-date groups on blocks of dates (see execute)."""
     grid, sessions = prepare(market)
     ctx = FeatureContext(market=market, frame=grid.lazy(), sessions=sessions, base=grid)
     plan = _plan(groups, ctx)
-    panel = execute.per_code(ctx, grid, [p for p in plan if p[1].stage == 0])
-    del grid  # per-date groups need only the panel
-    ctx.base, ctx.frame, ctx.keep = panel, panel.lazy(), {CODE, DATE, ops.PRESENT}
-    per_date = [p for p in plan if p[1].stage > 0]
-    if per_date:
-        panel = execute.hstack(panel, execute.per_date(ctx, panel, per_date))
+    # Steps: each group on each slice of codes / block of dates (totals grow as they are cut).
+    with Progress(None, f"features {name}", unit="step", logger=log) as progress:
+        panel = execute.per_code(ctx, grid, [p for p in plan if p[1].stage == 0], progress)
+        del grid  # per-date groups need only the panel
+        ctx.base, ctx.frame, ctx.keep = panel, panel.lazy(), {CODE, DATE, ops.PRESENT}
+        per_date = [p for p in plan if p[1].stage > 0]
+        if per_date:
+            panel = execute.hstack(panel, execute.per_date(ctx, panel, per_date, progress))
     return panel.select(CODE, DATE, *ctx.columns), [ctx.specs[n] for n in ctx.columns], ctx.timings
 
 
@@ -127,7 +130,7 @@ def build_features(
             log.warning("features: store entry %s has %d rows, quotes %d; recomputing",
                         path, frame.height, market.quotes.height)
     t0 = time.perf_counter()
-    frame, specs, timings = _run_groups(market, norm)
+    frame, specs, timings = _run_groups(market, norm, name)
     if frame.height != market.quotes.height:  # guard for the contract; should never happen
         raise DataError(f"features: produced {frame.height} rows for {market.quotes.height} quote rows")
     log.info("features: computed %s: %d features x %d rows in %.1fs",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from gogooku3.console import Progress
 from gogooku3.errors import ConfigError, DataError
 from gogooku3.features import ops
 from gogooku3.features.context import FeatureContext
@@ -74,12 +75,14 @@ def hstack(frame: pl.DataFrame, columns: list[pl.Series]) -> pl.DataFrame:
     return frame.hstack([_aligned(c, layout) for c in columns])
 
 
-def run_groups(ctx: FeatureContext, plan: Plan) -> None:
+def run_groups(ctx: FeatureContext, plan: Plan, progress: Progress | None = None) -> None:
     """Run groups on ``ctx.frame`` one after the other; adds their wall time to ``ctx.timings``."""
     for name, group, params in plan:
         start = time.perf_counter()
         _run_group(ctx, name, group, params)
         ctx.timings[name] = ctx.timings.get(name, 0.0) + time.perf_counter() - start
+        if progress is not None:
+            progress.update(1, name)
 
 
 def _run_group(ctx: FeatureContext, name: str, group: GroupDef, params: dict[str, Any]) -> None:
@@ -137,7 +140,7 @@ def _code_slices(grid: pl.DataFrame, max_rows: int) -> list[tuple[int, int]]:
     return list(zip(np.concatenate([[0], np.cumsum(lengths)[:-1]]).tolist(), lengths))
 
 
-def per_code(ctx: FeatureContext, grid: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+def per_code(ctx: FeatureContext, grid: pl.DataFrame, plan: Plan, progress: Progress | None = None) -> pl.DataFrame:
     """Per-code groups, slice by slice: Code, Date, _present and features of the quote rows.
 
     ``ctx`` supplies the shared state (market, sessions, cache, skipped); its
@@ -145,13 +148,16 @@ def per_code(ctx: FeatureContext, grid: pl.DataFrame, plan: Plan) -> pl.DataFram
     slice (concatenating them would hold the whole panel twice).
     """
     parts = []
-    for i, (offset, length) in enumerate(_code_slices(grid, CHUNK_ROWS)):
+    slices = _code_slices(grid, CHUNK_ROWS)
+    if progress is not None:
+        progress.add_total(len(slices) * len(plan))
+    for i, (offset, length) in enumerate(slices):
         frame = adjust(grid.slice(offset, length).rechunk())
         part = FeatureContext(market=ctx.market, frame=frame.lazy(), sessions=ctx.sessions, base=grid,
                               keep=set(frame.columns), skipped=ctx.skipped, cache=ctx.cache, quiet=i > 0,
                               timings=ctx.timings)
         del frame
-        run_groups(part, plan)
+        run_groups(part, plan, progress)
         ctx.columns[:], ctx.specs = list(part.columns), dict(part.specs)
         feats = part.frame.select(ops.PRESENT, *part.columns).collect(engine=ENGINE)
         del part
@@ -185,7 +191,7 @@ def _date_blocks(dates: pl.Series, max_rows: int) -> Iterator[pl.Series]:
         yield (block == b).arg_true()
 
 
-def per_date(ctx: FeatureContext, panel: pl.DataFrame, plan: Plan) -> list[pl.Series]:
+def per_date(ctx: FeatureContext, panel: pl.DataFrame, plan: Plan, progress: Progress | None = None) -> list[pl.Series]:
     """Per-date groups, block by block of whole dates: their features in panel row order.
 
     ``ctx`` holds the features so far (``columns``, ``specs``) and receives the new ones.
@@ -194,12 +200,15 @@ def per_date(ctx: FeatureContext, panel: pl.DataFrame, plan: Plan) -> list[pl.Se
     """
     known, columns, specs = set(ctx.columns), list(ctx.columns), dict(ctx.specs)
     full: dict[str, pl.Series] = {}
-    for i, rows in enumerate(_date_blocks(panel.get_column(DATE), DATE_BLOCK_ROWS)):
+    blocks = list(_date_blocks(panel.get_column(DATE), DATE_BLOCK_ROWS))
+    if progress is not None:
+        progress.add_total(len(blocks) * len(plan))
+    for i, rows in enumerate(blocks):
         block = FeatureContext(market=ctx.market, frame=panel.lazy().select(pl.all().gather(rows)),
                                sessions=ctx.sessions, base=panel, keep=set(ctx.keep), columns=list(columns),
                                specs=dict(specs), skipped=ctx.skipped, cache=ctx.cache, quiet=i > 0,
                                timings=ctx.timings)
-        run_groups(block, plan)
+        run_groups(block, plan, progress)
         out = block.frame.select([c for c in block.columns if c not in known]).collect(engine=ENGINE)
         ctx.columns[:], ctx.specs = list(block.columns), dict(block.specs)
         del block

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig
 
@@ -22,16 +23,22 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from gogooku3.console import quiet_third_party
+
+    quiet_third_party()
     hydra_cfg = HydraConfig.get()
     try:
         from gogooku3.pipeline.experiment import run_experiment
 
-        metrics = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
+        outcome = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
     except GogookuError as exc:
         if hydra_cfg.mode == RunMode.MULTIRUN:
             raise
         print(f"gogooku3: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    metrics = outcome.metrics
+    if hydra_cfg.mode != RunMode.MULTIRUN:  # a sweep ends with its own table of trials
+        _print_summary(cfg, outcome)
     wanted = cfg.get("optimized_metric")
     if wanted is None:
         return None
@@ -41,3 +48,12 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
         raise GogookuError(f"optimized_metric {missing} not among this run's metrics, e.g. {sorted(metrics)[:8]}")
     values = [metrics[n] for n in names]
     return values[0] if isinstance(wanted, str) else values
+
+
+def _print_summary(cfg: DictConfig, outcome: Any) -> None:
+    """The results table, the run's UI address and the command that serves the UI."""
+    from gogooku3.tracking.summary import run_summary
+
+    default_db = Path(cfg.paths.root_dir) / "outputs" / "mlflow.db"  # the Makefile's MLFLOW_DB
+    horizons = sorted(int(h) for h in cfg.horizons)
+    print(run_summary(outcome, horizons, default_db=default_db), flush=True)

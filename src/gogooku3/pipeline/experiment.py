@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from gogooku3.sweep.context import current_study_name, current_trial_number, rep
 from gogooku3.schema import pred_column, target_column
 from gogooku3.tracking.lineage import Lineage, describe_frame
 from gogooku3.tracking.redact import redact_overrides
+from gogooku3.tracking.summary import RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ def instantiate(node: Any, **kwargs: Any) -> Any:
     return hydra_instantiate(config, **kwargs)
 
 
-def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> dict[str, float]:
-    """Train, evaluate and log one experiment; returns every logged summary metric."""
+def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
+    """Train, evaluate and log one experiment; returns its logged summary metrics and where the run is."""
     from omegaconf import OmegaConf
 
     from gogooku3.tracking.lineage_plot import render_lineage
@@ -86,8 +86,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> dict[str, f
         record = lineage.to_dict()
         run.log_json(record, "lineage/lineage.json")
         run.log_artifact(render_lineage(record, run_dir / "lineage.png"), "lineage")
-        log.info("run %s: %s", run.run_id, _headline(metrics, horizons))
-        return metrics
+        return RunInfo(run.run_id, run.experiment_id, tracking.uri, metrics)
 
 
 def _quality_reports(run: Any, gates: Any) -> dict[str, float]:
@@ -249,12 +248,3 @@ def _evaluate(
     run.log_artifact(run_dir / "daily_ic.parquet", "evaluation")
     return metrics
 
-
-def _headline(metrics: Mapping[str, float], horizons: list[int]) -> str:
-    parts = []
-    for h in horizons:
-        part = f"h{h} RankIC {metrics.get(f'test/rank_ic_h{h}', float('nan')):.4f}"
-        if f"test/oracle_rank_ic_h{h}" in metrics:
-            part += f" (oracle {metrics[f'test/oracle_rank_ic_h{h}']:.4f})"
-        parts.append(part)
-    return "; ".join(parts)

@@ -7,7 +7,6 @@ The context is ephemeral (in memory), so nobody has to initialise a GE project.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,11 @@ from great_expectations.data_context.types.resource_identifiers import (  # noqa
     ExpectationSuiteIdentifier,
 )
 
+from gogooku3.console import quiet_third_party  # noqa: E402
 from gogooku3.quality.evidence import Evidence, Rule  # noqa: E402
 from gogooku3.quality.report import RuleResult  # noqa: E402
 
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
+quiet_third_party()  # some GE modules pin their loggers at INFO on import
 
 
 class GxValidator:

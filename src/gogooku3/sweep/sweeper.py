@@ -36,6 +36,72 @@ from gogooku3.sweep.study import (
 log = logging.getLogger(__name__)
 
 
+def _shown(overrides: Sequence[str]) -> list[str]:
+    """The trial's own overrides, without the sweeper's plumbing (hydra.*, parent run id)."""
+    return [o for o in overrides if not o.startswith(("hydra.", "++hydra.", "tracking.parent_run_id="))]
+
+
+def _trial_overrides(space: SearchSpace, trial: Any) -> dict[str, str]:
+    """The sampled overrides a trial ran with (its raw params where the space no longer fits it)."""
+    try:
+        pairs = [o.split("=", 1) for o in _shown(trial_overrides(space, trial))]
+    except (ValueError, KeyError, IndexError):
+        pairs = [[k, str(v)] for k, v in trial.params.items()]
+    return {k: v for k, v in pairs if k not in space.fixed}
+
+
+def _compact(value: str) -> str:
+    """A sampled value for reading: floats to 4 significant digits."""
+    if "." not in value:
+        return value
+    try:
+        return f"{float(value):.4g}"
+    except ValueError:
+        return value
+
+
+def _short_names(keys: Sequence[str]) -> list[str]:
+    """Column names without the dotted prefix every key shares (``model.params.``)."""
+    parts = [k.split(".") for k in keys]
+    common = 0
+    while len(keys) > 1 and all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
+        common += 1
+    return [".".join(p[common:]) for p in parts]
+
+
+def trial_line(space: SearchSpace, trial: Any) -> str:
+    """``key=value ...`` of a trial's sampled parameters, compact."""
+    return " ".join(f"{k}={_compact(v)}" for k, v in _trial_overrides(space, trial).items())
+
+
+def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = None) -> str:
+    """What a multirun ends with: the best trial, its overrides, and every trial in a table."""
+    from optuna.trial import TrialState
+
+    from gogooku3.sweep.runs import format_table
+
+    trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    lines = [f"Study {study.study_name}: {len(trials)} trials"
+             + (f" (MLflow parent run {parent_run_id})" if parent_run_id else "")]  # fmt: skip
+    try:
+        best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
+    except ValueError:
+        best = []
+    for t in best:  # exact values: the overrides reproduce the trial
+        shown = " ".join(f"{k}={v}" for k, v in _trial_overrides(space, t).items())
+        lines.append(f"Best trial {t.number}: value {', '.join(f'{v:.6g}' for v in t.values)}: {shown}")
+    if not best:
+        lines.append("Best trial: none completed")
+    cells = {t.number: _trial_overrides(space, t) if t.params else {} for t in trials}
+    keys = list(dict.fromkeys(k for c in cells.values() for k in c))
+    rows = []
+    for t in trials:
+        value = ", ".join(f"{v:.6g}" for v in t.values) if t.state == TrialState.COMPLETE and t.values else "-"
+        rows.append([str(t.number), t.state.name, value, *(_compact(cells[t.number].get(k, "-")) for k in keys)])
+    lines.append(format_table(["trial", "state", "value", *_short_names(keys)], rows))
+    return "\n".join(lines)
+
+
 class SweepFailed(GogookuError):
     """Too many trials failed (``max_failure_rate`` exceeded)."""
 
@@ -172,7 +238,14 @@ class OptunaSweeperImpl:
 
     # -- the loop ----------------------------------------------------------------------------
     def sweep(self, arguments: list[str]) -> list[Any]:
+        import optuna  # noqa: F401  (configures its logger on import; quieted next)
+
+        from gogooku3.console import quiet_third_party
         from gogooku3.sweep.mlflow_parent import SweepParent
+
+        quiet_third_party()  # before Optuna and MLflow speak (the sweep process has its own logging)
+        # Hydra's launcher logs two lines per job; the sweeper's line per finished trial says more.
+        logging.getLogger("hydra._internal.core_plugins.basic_launcher").setLevel(logging.WARNING)
 
         space = parse_search_space(self.params, arguments)
         storage_url = self._resolved_storage()
@@ -226,6 +299,7 @@ class OptunaSweeperImpl:
                 results.append(returns)
             wait_for_running(study, poll_s=float(self.heartbeat_interval or 5), timeout_s=self.wait_timeout)
             self._check_failure_rate(study)
+            print(study_summary(study, space, parent.run_id if parent is not None else None), flush=True)
         except BaseException:
             status = "FAILED"
             raise
@@ -268,7 +342,7 @@ class OptunaSweeperImpl:
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise ConfigError(f"hydra.sweeper: the trial overrides do not compose: {_first_line(exc)}") from None
         for trial, overrides in zip(trials, batch):
-            log.info("trial %d: %s", trial.number, " ".join(o for o in overrides if not o.startswith(("hydra.", "++hydra."))))
+            log.debug("trial %d: %s", trial.number, " ".join(_shown(overrides)))
         try:
             with context.registered_trials(trials), heartbeat(study, trials):
                 if len(trials) == 1:
@@ -283,16 +357,18 @@ class OptunaSweeperImpl:
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
         for trial, ret in zip(trials, returns):
-            frozen = self._tell(study, trial, ret)
+            frozen = self._tell(study, trial, ret, trial_line(space, trial))
             if parent is not None:
                 parent.record_trial(frozen, self._best_values(study))
         return returns
 
-    def _tell(self, study: Any, trial: Any, ret: Any) -> Any:
+    def _tell(self, study: Any, trial: Any, ret: Any, shown: str = "") -> Any:
+        """Record the job's outcome; one line per finished trial (value, best so far, overrides)."""
         import optuna
         from hydra.core.utils import JobStatus
 
         state = optuna.trial.TrialState
+        of = f"{trial.number + 1}/{self.n_trials}"
         if ret.status == JobStatus.COMPLETED:
             try:
                 values = _objective_values(ret.return_value, len(self.directions))
@@ -300,11 +376,15 @@ class OptunaSweeperImpl:
                 trial.set_user_attr("error", str(exc)[:500])
                 log.error("trial %d failed: %s", trial.number, exc)
                 return study.tell(trial, state=state.FAIL)
-            log.info("trial %d: value %s", trial.number, values if len(values) > 1 else values[0])
-            return study.tell(trial, values if len(values) > 1 else values[0])
+            frozen = study.tell(trial, values if len(values) > 1 else values[0])
+            best = self._best_values(study)
+            best_text = f", best {best[0]:.6g} (trial {study.best_trial.number})" if best else ""
+            log.info("trial %d (%s) value %s%s: %s", trial.number, of,
+                     ", ".join(f"{v:.6g}" for v in values), best_text, shown)  # fmt: skip
+            return frozen
         exc = ret._return_value
         if isinstance(exc, optuna.TrialPruned):
-            log.info("trial %d pruned: %s", trial.number, exc)
+            log.info("trial %d (%s) pruned: %s: %s", trial.number, of, exc, shown)
             return study.tell(trial, state=state.PRUNED)
         trial.set_user_attr("error", _first_line(exc)[:500])
         log.error("trial %d failed: %s", trial.number, _first_line(exc), exc_info=exc)

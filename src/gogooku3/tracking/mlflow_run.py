@@ -61,10 +61,14 @@ class MlflowRun:
         self.mirror, self.mirror_group = mirror, mirror_group
         self._pending: list[Any] = []
         self.run_id: str | None = None
+        self.experiment_id: str | None = None
 
     def __enter__(self) -> MlflowRun:
         import mlflow
 
+        from gogooku3.console import quiet_third_party
+
+        quiet_third_party()  # MLflow configures its loggers on first import
         self._mlflow = mlflow
         mlflow.set_tracking_uri(self.uri)
         experiment = mlflow.get_experiment_by_name(self.experiment)
@@ -74,7 +78,7 @@ class MlflowRun:
         else:
             experiment_id = experiment.experiment_id
         run = mlflow.start_run(experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id)
-        self.run_id = run.info.run_id
+        self.run_id, self.experiment_id = run.info.run_id, str(experiment_id)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

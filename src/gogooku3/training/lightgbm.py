@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from gogooku3.console import Progress
 from gogooku3.datasets.normalize import cross_sectional_rank
 from gogooku3.datasets.panel import Panel
 from gogooku3.datasets.split import Fold
@@ -53,15 +54,23 @@ class LightGBMEstimator:
             train = cross_sectional_rank(train, list(panel.targets))
         binned, x_valid = binned_dataset(self._x(train), self.features), self._x(valid)
         results: dict[str, float] = {}
-        for h in self.horizons:
-            target = target_column(h)
-            labels = train.get_column(target).cast(pl.Float64).fill_null(float("nan")).to_numpy()
-            hook = (lambda it, v, h=h: log_metric(f"val/rank_ic_h{h}", v, it)) if log_metric else None
-            model = LightGBMRegressor(self.params, self.num_boost_round, self.early_stopping_rounds)
-            model.fit(binned, labels, x_valid, _rank_ic_scorer(valid, target), hook)
-            self.models[h] = model
-            results[f"val/rank_ic_h{h}"] = model.best_score
-            results[f"best_iteration_h{h}"] = float(model.best_iteration)
+        # One bar per fold, a step per horizon; the rounds of the current one show beside it.
+        with Progress(len(self.horizons), f"LightGBM fold {fold.index}", unit="horizon") as bar:
+            for h in self.horizons:
+                target = target_column(h)
+                labels = train.get_column(target).cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+                def hook(it: int, value: float, h: int = h) -> None:
+                    bar.update(0, f"h{h} round {it}, val RankIC {value:.4f}")
+                    if log_metric is not None:
+                        log_metric(f"val/rank_ic_h{h}", value, it)
+
+                model = LightGBMRegressor(self.params, self.num_boost_round, self.early_stopping_rounds)
+                model.fit(binned, labels, x_valid, _rank_ic_scorer(valid, target), hook)
+                bar.update(1, f"h{h} best round {model.best_iteration}, val RankIC {model.best_score:.4f}")
+                self.models[h] = model
+                results[f"val/rank_ic_h{h}"] = model.best_score
+                results[f"best_iteration_h{h}"] = float(model.best_iteration)
         return results
 
     def predict(self, panel: Panel, start: date, end: date) -> pl.DataFrame:

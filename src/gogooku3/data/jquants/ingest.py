@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from gogooku3.console import Progress
 from gogooku3.data.jquants.client import JQuantsClient, RequestRejected
 from gogooku3.data.jquants.endpoints import CORE, ENDPOINTS, Endpoint
 from gogooku3.data.jquants.normalize import empty_canonical, parse_page, to_canonical
@@ -131,7 +132,7 @@ class Ingester:
                         summary.rows[part.endpoint] += rows
                     else:
                         summary.empty[part.endpoint] += 1
-                bar.update(1)
+                bar.update(1, part.endpoint)
         bar.close()
 
     def _fetch_one(self, part: Partition) -> tuple[int, int, bool, dict[str, float]]:
@@ -170,7 +171,6 @@ def read_table(snapshot: Snapshot, ep: Endpoint, parts: list[Partition]) -> pl.D
     return pl.concat(frames, how="diagonal_relaxed")
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, disable=not enabled, desc="J-Quants", unit="part", leave=False)
+def _progress(total: int, enabled: bool) -> Progress:
+    """A bar on a terminal, a line every 30 s elsewhere (CI logs would get a segment per part)."""
+    return Progress(total, "J-Quants ingest", unit="part", logger=log, mode=None if enabled else "off")

@@ -163,10 +163,12 @@ class ATFTEstimator:
         from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
         from lightning.pytorch.loggers import CSVLogger
 
-        from gogooku3.training.atft.callbacks import MetricForwarder
+        from gogooku3.console import quiet_third_party
+        from gogooku3.training.atft.callbacks import EpochProgress, MetricForwarder
         from gogooku3.training.atft.data import make_datamodule
         from gogooku3.training.atft.module import VAL_METRIC, ATFTLightningModule
 
+        quiet_third_party()  # Lightning adds its own handler and INFO level on import
         L.seed_everything(self.seed, workers=True, verbose=False)
         tensors, self.scaler, self.target_scale = self._tensors_for(panel, fold)
         self._panel, self._tensors = panel, tensors
@@ -190,7 +192,7 @@ class ATFTEstimator:
         # Lightning's save_last only writes when the best changes; resuming needs every epoch.
         latest = ModelCheckpoint(dirpath=ckpt_dir, filename="last", monitor=None, save_top_k=1,
                                  enable_version_counter=False)  # fmt: skip
-        callbacks = [checkpoint, latest, MetricForwarder(log_metric)]
+        callbacks = [checkpoint, latest, MetricForwarder(log_metric), EpochProgress(f"ATFT fold {fold.index}")]
         if self.early_stopping_patience > 0:
             callbacks.append(EarlyStopping(monitor=VAL_METRIC, mode="max", patience=self.early_stopping_patience))
         trainer = L.Trainer(**self.trainer_kwargs, callbacks=callbacks, default_root_dir=self.output_dir,
