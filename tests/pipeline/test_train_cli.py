@@ -232,3 +232,24 @@ def test_run_description_is_the_headline_table(finished_run):
     assert "| horizon | RankIC |" in text and "oracle share" in text
     row = next(line for line in text.splitlines() if line.startswith("| 1d |"))
     assert row.split(" | ")[1] == f"{run['metrics.test/rank_ic_h1']:.4f}"
+
+
+def test_optimized_metric_for_a_missing_horizon_fails_in_one_line(tmp_path):
+    """The default ``val/rank_ic_h1`` with ``horizons=[5,10]`` stops before any data is read."""
+    result = run_cli("train.py", [*SMALL, "horizons=[5,10]"], tmp_path / "outputs", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert line == ("gogooku3: error: optimized_metric=val/rank_ic_h1 names horizon 1, which is not in "
+                    "horizons=[5, 10]; set e.g. optimized_metric=val/rank_ic_h5")  # fmt: skip
+    assert not (tmp_path / "outputs" / "mlflow.db").exists()  # nothing was run or logged
+
+
+def test_check_optimized_metric_accepts_names_of_the_run():
+    from gogooku3.errors import ConfigError
+    from gogooku3.pipeline.cli import check_optimized_metric
+
+    check_optimized_metric("val/rank_ic_h5", [5, 10])
+    check_optimized_metric(["val/rank_ic_h5", "val/rank_ic_h10"], [5, 10])
+    check_optimized_metric(None, [5])
+    with pytest.raises(ConfigError, match=r"optimized_metric=val/rank_ic_h20 names horizon 20"):
+        check_optimized_metric(["val/rank_ic_h5", "val/rank_ic_h20"], [5, 10])
