@@ -200,7 +200,7 @@ def test_fold_child_runs_hold_the_printed_fold_values(finished_run):
         assert child.data.params["valid_start"] and not any(m.startswith("fold") for m in child.data.metrics)
         (line,) = re.findall(rf"fold {k} \[run {child.info.run_id[:8]}\]: (.*)", console)
         printed = dict(item.split("=") for item in line.split())
-        assert printed.keys() == {f"val/rank_ic_h{h}" for h in HORIZONS} | {f"best_iteration_h{h}" for h in HORIZONS}
+        assert printed.keys() == {f"val/rank_ic_h{h}" for h in HORIZONS} | {f"val/best_iteration_h{h}" for h in HORIZONS}
         for name, text in printed.items():
             assert text == f"{child.data.metrics[name]:.6g}", name  # the printed value is the logged one
         rows = table.filter(pl.col("fold") == k)
@@ -253,3 +253,19 @@ def test_check_optimized_metric_accepts_names_of_the_run():
     check_optimized_metric(None, [5])
     with pytest.raises(ConfigError, match=r"optimized_metric=val/rank_ic_h20 names horizon 20"):
         check_optimized_metric(["val/rank_ic_h5", "val/rank_ic_h20"], [5, 10])
+
+
+# The parent run's metric contract (README "Metrics"): extend, never rename.
+CONTRACT_TEST = ("rank_ic", "ic", "rank_icir", "icir", "rank_ic_tstat", "hit_rate", "sharpe", "annual_return",
+                 "max_drawdown", "turnover", "n_days", "gross_sharpe", "gross_annual_return", "annual_cost",
+                 "oracle_rank_ic", "oracle_capture")  # fmt: skip
+CONTRACT_VAL = ("rank_ic", "best_iteration")
+
+
+def test_metric_names_follow_one_scheme(finished_run):
+    _, run, _ = finished_run
+    names = {c.removeprefix("metrics.") for c in run.index if c.startswith("metrics.") and run[c] == run[c]}
+    for h in HORIZONS:
+        assert {f"test/{m}_h{h}" for m in CONTRACT_TEST} | {f"val/{m}_h{h}" for m in CONTRACT_VAL} <= names, h
+    assert {n.split("/")[0] for n in names} <= {"test", "val", "quality", "train"}, sorted(names)
+    assert all(re.fullmatch(r"(test|val)/[a-z_]+_h\d+", n) for n in names if not n.startswith("quality/"))

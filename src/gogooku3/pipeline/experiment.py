@@ -206,7 +206,8 @@ def _train_folds(
                     cfg.model, horizons=list(panel.horizons), seed=int(cfg.seed) + fold.index,
                     trainer=cfg.get("trainer"), output_dir=str(run_dir / f"fold{fold.index}"),
                 )  # fmt: skip
-                results = estimator.fit(panel, fold, log_metric)
+                # One scheme: every validation result is a val/* name (best_iteration_h1 -> val/best_iteration_h1).
+                results = {k if "/" in k else f"val/{k}": v for k, v in estimator.fit(panel, fold, log_metric).items()}
                 step["outputs"]["validation"] = results
             child.log_metrics(results, step=last_step[0] + 1)
         with lineage.step(f"predict_fold{fold.index}", inputs=[f"train_fold{fold.index}"]) as step:
