@@ -217,7 +217,7 @@ def _train_folds(
         for name, value in results.items():
             val.setdefault(name, []).append(value)
             table.append({"fold": fold.index, "metric": name, "value": float(value), "run_id": child.run_id})
-        log.info("%s", fold_line(fold.index, child.run_id, results))
+        log.info("%s", _fold_line(fold.index, child.run_id, results))
     pl.DataFrame(table, schema={"fold": pl.Int32, "metric": pl.String, "value": pl.Float64, "run_id": pl.String}).write_csv(
         run_dir / "folds.csv"
     )
@@ -229,7 +229,7 @@ def _train_folds(
     return pl.concat(predictions), val
 
 
-def fold_line(index: int, run_id: str | None, results: Mapping[str, float]) -> str:
+def _fold_line(index: int, run_id: str | None, results: Mapping[str, float]) -> str:
     """``fold 0 [run 1a2b3c4d]: val/rank_ic_h1=0.0123457 ...``: the fold's logged values, 6 significant digits."""
     values = " ".join(f"{name}={value:.6g}" for name, value in results.items())
     return f"fold {index} [run {(run_id or '')[:8]}]: {values}"
