@@ -58,7 +58,7 @@ class LightGBMEstimator:
             labels = train.get_column(target).cast(pl.Float64).fill_null(float("nan")).to_numpy()
             hook = (lambda it, v, h=h: log_metric(f"val/rank_ic_h{h}", v, it)) if log_metric else None
             model = LightGBMRegressor(self.params, self.num_boost_round, self.early_stopping_rounds)
-            model.fit(binned, labels, x_valid, _rank_ic_scorer(valid, target), hook)
+            model.fit(binned, labels, x_valid, _rank_ic_scorer(valid, target), hook, score_name=f"rank_ic_h{h}")
             self.models[h] = model
             results[f"val/rank_ic_h{h}"] = model.best_score
             results[f"best_iteration_h{h}"] = float(model.best_iteration)
