@@ -7,11 +7,13 @@ METRICS = {
     "test/gross_sharpe_h1": 1.5, "test/sharpe_h1": -2.25, "test/gross_annual_return_h1": 0.12,
     "test/annual_return_h1": -0.655, "test/turnover_h1": 0.8, "test/oracle_capture_h1": 0.25,
     "test/rank_ic_h5": 0.02, "test/sharpe_h5": float("nan"), "val/rank_ic_h1": 0.031, "val/rank_ic_h5": 0.0456,
+    "val/rank_ic_h10": 0.5,
 }  # fmt: skip
 
 
 def test_table_has_one_row_per_horizon_with_formatted_values():
     text = run_description(METRICS, [1, 5], {"data": "synthetic", "model": "lightgbm"}, cost_bps=10.0)
+    assert "h10" not in text  # only the run's horizons, in horizon order
     lines = text.splitlines()
     assert lines[0] == "**data** `synthetic` · **model** `lightgbm`"
     header = next(line for line in lines if line.startswith("| horizon"))

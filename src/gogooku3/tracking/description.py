@@ -47,10 +47,12 @@ def run_description(
     for h in horizons:
         cells = [_cell(metrics.get(f"test/{name}_h{h}"), fmt) for _, name, fmt in columns]
         lines.append(f"| {h}d | " + " | ".join(cells) + " |")
-    notes = ["Out-of-sample (`test/*`) over all test windows; ICIR and t-stat are of the daily RankIC (Newey-West)."]
+    notes = ["Out-of-sample (`test/*`) over all test windows; ICIR is the daily RankIC's mean / std, "
+             "t-stat its Newey-West t-statistic."]  # fmt: skip
     if cost_bps is not None:
         notes.append(f"Net = gross - costs at {cost_bps:g} bps per side on sum |Δw|; turnover is one-way.")
-    validation = [f"`{k}` {metrics[k]:.4f}" for k in sorted(metrics) if k.startswith("val/rank_ic_h")]
+    names = [f"val/rank_ic_h{h}" for h in horizons]
+    validation = [f"`{name}` {metrics[name]:.4f}" for name in names if name in metrics]
     if validation:
         notes.append("Validation, mean over folds: " + ", ".join(validation) + ".")
     return "\n".join([*lines, "", *notes]) + "\n"
