@@ -218,9 +218,8 @@ def _train_folds(
             val.setdefault(name, []).append(value)
             table.append({"fold": fold.index, "metric": name, "value": float(value), "run_id": child.run_id})
         log.info("%s", _fold_line(fold.index, child.run_id, results))
-    pl.DataFrame(table, schema={"fold": pl.Int32, "metric": pl.String, "value": pl.Float64, "run_id": pl.String}).write_csv(
-        run_dir / "folds.csv"
-    )
+    schema = {"fold": pl.Int32, "metric": pl.String, "value": pl.Float64, "run_id": pl.String}
+    pl.DataFrame(table, schema=schema).write_csv(run_dir / "folds.csv")
     run.log_artifact(run_dir / "folds.csv", "evaluation")
     if cfg.tracking.get("log_model", True) and (bundle := estimator.model_bundle()) is not None:
         if bundle.input_example is None:
