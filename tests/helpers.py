@@ -34,9 +34,15 @@ def run_cli(script: str, overrides: list[str], outputs: Path, timeout: int = 600
     )
 
 
-def mlflow_runs(outputs: Path, experiment: str = "gogooku3"):
-    """All runs of ``experiment`` in the test's MLflow store, newest first (a pandas frame)."""
+def mlflow_runs(outputs: Path, experiment: str = "gogooku3", folds: bool = False):
+    """Runs of ``experiment`` in the test's MLflow store, newest first (a pandas frame).
+
+    Per-fold child runs (tag ``fold``) are left out unless ``folds``.
+    """
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{outputs}/mlflow.db")
-    return mlflow.search_runs(experiment_names=[experiment], order_by=["start_time DESC"])
+    runs = mlflow.search_runs(experiment_names=[experiment], order_by=["start_time DESC"])
+    if folds or "tags.fold" not in runs.columns:
+        return runs
+    return runs[runs["tags.fold"].isna()].reset_index(drop=True)

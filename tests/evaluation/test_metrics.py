@@ -103,3 +103,87 @@ def test_hit_rate_ignores_values_at_the_median():
         }
     )
     assert daily_ic(frame, "pred_h1", "target_h1", min_stocks=5)["hit_rate"].item() == 1.0
+
+
+def test_gross_minus_cost_is_net_on_a_known_book():
+    # The hand-computed two-day book above: gross 0.09, 0.0; traded 2, 4 -> cost 0.002, 0.004 at 10 bps.
+    dates = [date(2024, 1, 1), date(2024, 1, 2)]
+    frame = pl.DataFrame(
+        {
+            "Code": [f"s{j}" for _ in dates for j in range(10)],
+            "Date": [d for d in dates for _ in range(10)],
+            "pred_h1": [float(j) for j in range(10)] + [float(9 - j) for j in range(10)],
+            "target_h1": [0.01 * j for j in range(10)] + [0.0] * 10,
+        }
+    )
+    metrics, _, book = evaluate(frame, [1], cost_bps=10.0, min_stocks=5)
+    assert metrics["gross_annual_return_h1"] == pytest.approx(0.045 * 252)
+    assert metrics["annual_cost_h1"] == pytest.approx(0.003 * 252)
+    assert metrics["annual_return_h1"] == pytest.approx(0.042 * 252)
+    assert metrics["gross_annual_return_h1"] - metrics["annual_cost_h1"] == pytest.approx(metrics["annual_return_h1"], abs=1e-12)
+    gross, net = np.array([0.09, 0.0]), np.array([0.088, -0.004])
+    assert metrics["gross_sharpe_h1"] == pytest.approx(gross.mean() / gross.std(ddof=1) * np.sqrt(252))
+    assert metrics["sharpe_h1"] == pytest.approx(net.mean() / net.std(ddof=1) * np.sqrt(252))
+    assert metrics["turnover_h1"] == pytest.approx(1.5)
+    # Without costs gross and net are one series.
+    free, _, _ = evaluate(frame, [1], cost_bps=0.0, min_stocks=5)
+    assert free["annual_return_h1"] == free["gross_annual_return_h1"] and free["annual_cost_h1"] == 0.0
+
+
+def test_gross_minus_cost_is_net_on_a_noisy_book():
+    metrics, _, _ = evaluate(_panel(n_dates=120, signal=0.1), [1], cost_bps=25.0)
+    assert metrics["annual_cost_h1"] > 0
+    assert metrics["gross_annual_return_h1"] - metrics["annual_cost_h1"] == pytest.approx(metrics["annual_return_h1"], abs=1e-12)
+    assert metrics["gross_sharpe_h1"] > metrics["sharpe_h1"]
+
+
+def _drift_panel(drift: float, n_dates: int = 250, group: int = 10, cycle: int = 10, horizon: int = 5) -> pl.DataFrame:
+    """A market with a planted ``horizon``-day drift, built by hand.
+
+    ``2 * cycle`` groups of ``group`` stocks; on date t group L(t mod cycle) gets the top
+    predictions and S(t mod cycle) the bottom. Over the next ``horizon`` days each L stock
+    rises ``drift / 2 / horizon`` a day and each S stock falls as much, and does nothing
+    otherwise (each group is picked once every ``cycle`` > ``horizon`` days). So the
+    long-short spread of a cohort earns ``drift`` over ``horizon`` days, once.
+    """
+    n = 2 * cycle * group
+    pred = np.tile(np.linspace(-0.5, 0.5, n), (n_dates, 1))  # the middle: nobody in the tails
+    ret = np.zeros((n_dates, n))  # ret[t]: return from t to t+1
+    step = drift / 2 / horizon
+    for t in range(n_dates):
+        g = t % cycle
+        longs, shorts = range(g * group, (g + 1) * group), range((cycle + g) * group, (cycle + g + 1) * group)
+        pred[t, list(longs)], pred[t, list(shorts)] = 1.0 + np.arange(group), -1.0 - np.arange(group)
+        ret[t : t + horizon, list(longs)] += step
+        ret[t : t + horizon, list(shorts)] -= step
+    forward = np.array([ret[t : t + horizon].sum(axis=0) if t + horizon <= n_dates else np.full(n, np.nan)
+                        for t in range(n_dates)])  # fmt: skip
+    dates = [date(2024, 1, 1) + timedelta(days=i) for i in range(n_dates)]
+    return pl.DataFrame(
+        {
+            "Code": [f"c{j:03d}" for _ in dates for j in range(n)],
+            "Date": [d for d in dates for _ in range(n)],
+            f"pred_h{horizon}": pred.ravel(),
+            "target_h1": ret.ravel(),
+            f"target_h{horizon}": forward.ravel(),
+        }
+    )
+
+
+def test_an_h5_book_earns_a_planted_5_day_drift_once_per_5_days():
+    drift, n_dates = 0.02, 250
+    frame = _drift_panel(drift, n_dates)
+    # quantile 0.05 of 200 stocks = the 10 stocks of one group on each side.
+    book = long_short(frame, "pred_h5", "target_h1", holding=5, quantile=0.05, cost_bps=0.0)
+    daily = book.daily["gross"].to_numpy()
+    # Once the book holds its 5 cohorts (1/5 of capital each), every day earns drift / 5.
+    assert daily[4:] == pytest.approx(np.full(n_dates - 4, drift / 5))
+    assert daily[:4] == pytest.approx(drift / 5 * np.arange(1, 5) / 5)  # building up
+    metrics, _, _ = evaluate(frame, [5], quantile=0.05, cost_bps=0.0)
+    expected = drift / 5 * 252 * (n_dates - 4 + (1 + 2 + 3 + 4) / 5) / n_dates
+    assert metrics["gross_annual_return_h5"] == pytest.approx(expected)
+    assert metrics["annual_return_h5"] == pytest.approx(expected)
+    assert metrics["annual_return_h5"] < drift * 252 / 4  # not the 5-day return counted daily
+    # The cohort's 5-day spread is the planted drift, as the h=5 target shows.
+    cohort = frame.filter(pl.col("Date") == date(2024, 1, 1)).sort("pred_h5")
+    assert cohort["target_h5"].tail(10).mean() - cohort["target_h5"].head(10).mean() == pytest.approx(drift)

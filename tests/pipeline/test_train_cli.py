@@ -198,3 +198,90 @@ def test_user_paths_are_expanded_before_hydra_parses_them(monkeypatch, tmp_path)
     assert out == ["data=parquet", f"data.path={tmp_path}/q.parquet",
                    f"data.listed_path={os.path.join(str(tmp_path), 'info.parquet')}", "data.index_path=null",
                    "hydra.run.dir=~/x", "seed=~1"]
+
+
+def test_fold_child_runs_hold_the_printed_fold_values(finished_run):
+    """Each fold is a child run; the console's fold line prints exactly its logged final values."""
+    from mlflow.tracking import MlflowClient
+
+    outputs, run, result = finished_run
+    client = MlflowClient(f"sqlite:///{outputs}/mlflow.db")
+    children = client.search_runs([run.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{run.run_id}'")
+    by_fold = {int(c.data.tags["fold"]): c for c in children}
+    assert sorted(by_fold) == [0, 1]
+    console = result.stdout + result.stderr
+    table = pl.read_csv(_artifacts(outputs, run) / "evaluation/folds.csv")
+    for k, child in by_fold.items():
+        assert child.info.run_name == f"{run['tags.mlflow.runName']}/fold{k}" and child.info.status == "FINISHED"
+        assert child.data.params["valid_start"] and not any(m.startswith("fold") for m in child.data.metrics)
+        (line,) = re.findall(rf"fold {k} \[run {child.info.run_id[:8]}\]: (.*)", console)
+        printed = dict(item.split("=") for item in line.split())
+        assert printed.keys() == {f"val/rank_ic_h{h}" for h in HORIZONS} | {f"val/best_iteration_h{h}" for h in HORIZONS}
+        for name, text in printed.items():
+            assert text == f"{child.data.metrics[name]:.6g}", name  # the printed value is the logged one
+        rows = table.filter(pl.col("fold") == k)
+        assert dict(zip(rows["metric"], rows["value"])) == {n: child.data.metrics[n] for n in printed}
+        assert set(rows["run_id"]) == {child.info.run_id}
+        # The curve runs under the same name; the final value comes one step after the last curve point.
+        curve = sorted(client.get_metric_history(child.info.run_id, "val/rank_ic_h1"), key=lambda m: m.step)
+        assert len(curve) > 2 and curve[-1].step > curve[-2].step and curve[-1].value == max(m.value for m in curve)
+    # The parent holds the mean over folds and no per-fold names.
+    for h in HORIZONS:
+        mean = np.mean([c.data.metrics[f"val/rank_ic_h{h}"] for c in by_fold.values()])
+        assert run[f"metrics.val/rank_ic_h{h}"] == pytest.approx(mean, rel=1e-12)
+    assert not [c for c in run.index if c.startswith(("metrics.fold", "metrics.fold/"))]
+
+
+def test_pnl_is_logged_gross_and_net_with_its_cost_model(finished_run):
+    outputs, run, _ = finished_run
+    assert run["params.cost_model.bps_per_side"] == "10" and run["params.evaluation.cost_bps"] == "10.0"
+    for h in HORIZONS:
+        gross, cost = run[f"metrics.test/gross_annual_return_h{h}"], run[f"metrics.test/annual_cost_h{h}"]
+        assert cost > 0 and gross - cost == pytest.approx(run[f"metrics.test/annual_return_h{h}"], abs=1e-9)
+        assert np.isfinite(run[f"metrics.test/gross_sharpe_h{h}"]) and np.isfinite(run[f"metrics.test/turnover_h{h}"])
+
+
+def test_run_description_is_the_headline_table(finished_run):
+    _, run, _ = finished_run
+    text = run["tags.mlflow.note.content"]
+    assert text.startswith("**data** `synthetic` · **model** `lightgbm` · **features** `core`")
+    assert "| horizon | RankIC |" in text and "oracle share" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 1d |"))
+    assert row.split(" | ")[1] == f"{run['metrics.test/rank_ic_h1']:.4f}"
+
+
+def test_optimized_metric_for_a_missing_horizon_fails_in_one_line(tmp_path):
+    """The default ``val/rank_ic_h1`` with ``horizons=[5,10]`` stops before any data is read."""
+    result = run_cli("train.py", [*SMALL, "horizons=[5,10]"], tmp_path / "outputs", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert line == ("gogooku3: error: optimized_metric=val/rank_ic_h1 names horizon 1, which is not in "
+                    "horizons=[5, 10]; set e.g. optimized_metric=val/rank_ic_h5")  # fmt: skip
+    assert not (tmp_path / "outputs" / "mlflow.db").exists()  # nothing was run or logged
+
+
+def test_check_optimized_metric_accepts_names_of_the_run():
+    from gogooku3.errors import ConfigError
+    from gogooku3.pipeline.cli import check_optimized_metric
+
+    check_optimized_metric("val/rank_ic_h5", [5, 10])
+    check_optimized_metric(["val/rank_ic_h5", "val/rank_ic_h10"], [5, 10])
+    check_optimized_metric(None, [5])
+    with pytest.raises(ConfigError, match=r"optimized_metric=val/rank_ic_h20 names horizon 20"):
+        check_optimized_metric(["val/rank_ic_h5", "val/rank_ic_h20"], [5, 10])
+
+
+# The parent run's metric contract (README "Metrics"): extend, never rename.
+CONTRACT_TEST = ("rank_ic", "ic", "rank_icir", "icir", "rank_ic_tstat", "hit_rate", "sharpe", "annual_return",
+                 "max_drawdown", "turnover", "n_days", "gross_sharpe", "gross_annual_return", "annual_cost",
+                 "oracle_rank_ic", "oracle_capture")  # fmt: skip
+CONTRACT_VAL = ("rank_ic", "best_iteration")
+
+
+def test_metric_names_follow_one_scheme(finished_run):
+    _, run, _ = finished_run
+    names = {c.removeprefix("metrics.") for c in run.index if c.startswith("metrics.") and run[c] == run[c]}
+    for h in HORIZONS:
+        assert {f"test/{m}_h{h}" for m in CONTRACT_TEST} | {f"val/{m}_h{h}" for m in CONTRACT_VAL} <= names, h
+    assert {n.split("/")[0] for n in names} <= {"test", "val", "quality", "train"}, sorted(names)
+    assert all(re.fullmatch(r"(test|val)/[a-z_]+_h\d+", n) for n in names if not n.startswith("quality/"))

@@ -44,7 +44,8 @@ def train(output_dir: Path, *overrides: str) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     client = MlflowClient(f"sqlite:///{output_dir / 'mlflow.db'}")
-    (run,) = client.search_runs([client.get_experiment_by_name("gogooku3").experiment_id])
+    runs = client.search_runs([client.get_experiment_by_name("gogooku3").experiment_id])
+    (run,) = [r for r in runs if "fold" not in r.data.tags]  # not its per-fold child runs
     return run.info.run_id
 
 

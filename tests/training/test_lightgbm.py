@@ -67,3 +67,13 @@ def test_targets_outside_train_and_valid_windows_are_never_read(panel_and_fold):
     moved = panel.frame.with_columns([pl.col(t).shuffle(3) for t in panel.targets])
     _, changed = _fit_predict(Panel(moved, panel.features, panel.horizons), fold)
     assert not clean.equals(changed)
+
+
+def test_early_stopping_metric_names_its_horizon(panel_and_fold):
+    panel, fold = panel_and_fold
+    model = LightGBMEstimator(HORIZONS, seed=1, params=PARAMS, num_boost_round=30, early_stopping_rounds=10)
+    results = model.fit(panel, fold)
+    for h in HORIZONS:
+        booster = model.models[h].booster
+        assert set(booster.best_score["valid"]) == {f"rank_ic_h{h}"}
+        assert booster.best_score["valid"][f"rank_ic_h{h}"] == results[f"val/rank_ic_h{h}"]

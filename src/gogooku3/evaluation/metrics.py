@@ -61,13 +61,20 @@ def newey_west_tstat(values: np.ndarray, lags: int) -> float:
 
 @dataclass(frozen=True)
 class LongShort:
-    """Daily net returns of the long-short book and its summary statistics."""
+    """Daily returns of the long-short book and its summary statistics.
+
+    ``annual_return`` and ``sharpe`` are net of costs; ``gross_*`` before costs, and
+    ``annual_cost`` is the yearly cost, so ``gross_annual_return - annual_cost == annual_return``.
+    """
 
     daily: pl.DataFrame  # Date, gross, cost, net, turnover
     annual_return: float
     sharpe: float
     max_drawdown: float
     turnover: float
+    gross_annual_return: float
+    gross_sharpe: float
+    annual_cost: float
 
 
 def long_short(
@@ -113,14 +120,31 @@ def long_short(
     net = gross - cost
     equity = np.cumprod(1.0 + net)
     drawdown = equity / np.maximum.accumulate(equity) - 1.0
-    std = net.std(ddof=1) if len(net) > 1 else float("nan")
     return LongShort(
         daily=pl.DataFrame({"Date": dates, "gross": gross, "cost": cost, "net": net, "turnover": traded / 2}),
-        annual_return=float(net.mean() * TRADING_DAYS),
-        sharpe=float(net.mean() / std * np.sqrt(TRADING_DAYS)) if std and std > 0 else float("nan"),
+        annual_return=_annual(net),
+        sharpe=_sharpe(net),
         max_drawdown=float(drawdown.min()) if len(drawdown) else float("nan"),
         turnover=float(np.mean(traded / 2)),
+        gross_annual_return=_annual(gross),
+        gross_sharpe=_sharpe(gross),
+        annual_cost=_annual(cost),
     )
+
+
+def cost_model(cost_bps: float) -> dict[str, str]:
+    """The cost model of :func:`long_short`, as MLflow params (``cost_model.*``).
+
+    Every buy and every sell pays ``cost_bps`` of the traded notional (bps per side, so
+    a round trip costs twice that); the daily traded notional is sum |delta w| over the
+    book's weights, which sum to +1 long and -1 short.
+    """
+    return {
+        "cost_model.bps_per_side": f"{float(cost_bps):g}",
+        "cost_model.charged_on": "sum |delta w| per day (each buy and each sell)",
+        "cost_model.turnover": "sum |delta w| / 2 per day (one-way share of the book)",
+        "cost_model.book": "long top / short bottom quantile, equal weight, +1/-1 gross, h overlapping cohorts",
+    }
 
 
 def evaluate_horizon(
@@ -147,6 +171,9 @@ def evaluate_horizon(
         "hit_rate": _mean(ic.get_column("hit_rate").to_numpy()),
         "annual_return": book.annual_return,
         "sharpe": book.sharpe,
+        "gross_annual_return": book.gross_annual_return,
+        "gross_sharpe": book.gross_sharpe,
+        "annual_cost": book.annual_cost,
         "max_drawdown": book.max_drawdown,
         "turnover": book.turnover,
         "n_days": float(len(rank_ic)),
@@ -170,6 +197,15 @@ def evaluate(
         )
         metrics.update({f"{name}_h{h}": value for name, value in stats.items()})
     return metrics, ics, books
+
+
+def _annual(daily: np.ndarray) -> float:
+    return float(daily.mean() * TRADING_DAYS) if len(daily) else float("nan")
+
+
+def _sharpe(daily: np.ndarray) -> float:
+    std = daily.std(ddof=1) if len(daily) > 1 else float("nan")
+    return float(daily.mean() / std * np.sqrt(TRADING_DAYS)) if std and std > 0 else float("nan")
 
 
 def _mean(x: np.ndarray) -> float:

@@ -43,8 +43,12 @@ class LightGBMRegressor:
         x_valid: np.ndarray,
         score: ValidScore,
         on_iteration: IterationHook | None = None,
+        score_name: str = "score",
     ) -> LightGBMRegressor:
-        """Fit on a :func:`binned_dataset`; rows whose label ``y`` is NaN get zero weight."""
+        """Fit on a :func:`binned_dataset`; rows whose label ``y`` is NaN get zero weight.
+
+        ``score_name`` is the early-stopping metric's name inside LightGBM (e.g. ``rank_ic_h5``).
+        """
         import lightgbm as lgb
 
         known = np.isfinite(y)
@@ -53,7 +57,7 @@ class LightGBMRegressor:
         valid = lgb.Dataset(x_valid, np.zeros(len(x_valid)), reference=train)
 
         def feval(preds: np.ndarray, _: Any) -> tuple[str, float, bool]:
-            return "score", score(preds), True
+            return score_name, score(preds), True
 
         def report(env: Any) -> None:
             if on_iteration is not None:
@@ -69,7 +73,7 @@ class LightGBMRegressor:
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False), report],
         )
         self.best_iteration = self.booster.best_iteration or self.booster.current_iteration()
-        self.best_score = float(self.booster.best_score["valid"]["score"])
+        self.best_score = float(self.booster.best_score["valid"][score_name])
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:

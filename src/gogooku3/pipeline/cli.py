@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
-from gogooku3.errors import GogookuError
+from gogooku3.errors import ConfigError, GogookuError
 
 log = logging.getLogger("gogooku3")
 
@@ -28,6 +29,7 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
     quiet_third_party()
     hydra_cfg = HydraConfig.get()
     try:
+        check_optimized_metric(cfg.get("optimized_metric"), [int(h) for h in cfg.horizons])
         from gogooku3.pipeline.experiment import run_experiment
 
         outcome = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
@@ -36,16 +38,32 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
             raise
         print(f"gogooku3: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    metrics = outcome.metrics
     if hydra_cfg.mode != RunMode.MULTIRUN:  # a sweep ends with its own table of trials
         _print_summary(cfg, outcome)
-    wanted = cfg.get("optimized_metric")
+    return _objective(cfg.get("optimized_metric"), outcome.metrics)
+
+
+def check_optimized_metric(wanted: str | list[str] | None, horizons: list[int]) -> None:
+    """Fail before any data is read when ``optimized_metric`` names a horizon the run has not got."""
+    names = [] if wanted is None else [wanted] if isinstance(wanted, str) else list(wanted)
+    for name in names:
+        match = re.search(r"_h(\d+)$", str(name))
+        if match and int(match.group(1)) not in horizons:
+            suggestion = re.sub(r"_h\d+$", f"_h{min(horizons)}", str(name))
+            raise ConfigError(
+                f"optimized_metric={name} names horizon {match.group(1)}, which is not in horizons={horizons}; "
+                f"set e.g. optimized_metric={suggestion}"
+            )
+
+
+def _objective(wanted: str | list[str] | None, metrics: dict[str, float]) -> float | list[float] | None:
+    """The value(s) of ``optimized_metric`` (one name or a list, for multi-objective sweeps)."""
     if wanted is None:
         return None
-    names = [wanted] if isinstance(wanted, str) else list(wanted)  # a list: multi-objective sweeps
+    names = [wanted] if isinstance(wanted, str) else list(wanted)
     missing = [n for n in names if n not in metrics]
     if missing:
-        raise GogookuError(f"optimized_metric {missing} not among this run's metrics, e.g. {sorted(metrics)[:8]}")
+        raise ConfigError(f"optimized_metric={missing} not among this run's metrics, e.g. {sorted(metrics)[:8]}")
     values = [metrics[n] for n in names]
     return values[0] if isinstance(wanted, str) else values
 

@@ -13,7 +13,7 @@ from gogooku3.data.sessions import trading_sessions_between
 from gogooku3.datasets.panel import Panel
 from gogooku3.datasets.split import Fold, walk_forward_folds
 from gogooku3.datasets.targets import forward_returns
-from gogooku3.evaluation.metrics import evaluate
+from gogooku3.evaluation.metrics import cost_model, evaluate
 from gogooku3.pipeline.provenance import code_digest, git_state
 from gogooku3.sweep.context import current_study_name, current_trial_number, report_intermediate
 from gogooku3.schema import pred_column, target_column
@@ -38,6 +38,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
     """Train, evaluate and log one experiment; returns its logged summary metrics and where the run is."""
     from omegaconf import OmegaConf
 
+    from gogooku3.tracking.description import run_description
     from gogooku3.tracking.lineage_plot import render_lineage
     from gogooku3.tracking.mlflow_run import MlflowRun
 
@@ -82,6 +83,8 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
             raise
         metrics.update(_quality_reports(run, gates))
         run.log_metrics(metrics)
+        context = {"data": cfg.data.name, "model": cfg.model.name, "features": cfg.features.name, "run": run.name}
+        run.set_description(run_description(metrics, horizons, context, cfg.evaluation.get("cost_bps", 10.0)))
 
         record = lineage.to_dict()
         run.log_json(record, "lineage/lineage.json")
@@ -179,34 +182,58 @@ def _split(cfg: Any, market: MarketData, horizons: list[int], lineage: Lineage) 
 def _train_folds(
     cfg: Any, panel: Panel, folds: list[Fold], run: Any, run_dir: Path, lineage: Lineage
 ) -> tuple[pl.DataFrame, dict[str, list[float]]]:
-    predictions, val = [], {}
+    """Fit each fold in its own child run; the parent gets the fold table ``evaluation/folds.csv``.
+
+    A fold's child run (tag ``fold=k``) holds its training curves under the estimator's
+    names (``val/rank_ic_h1`` per step) and, one step after the last, the fold's final
+    values, so its latest ``val/*`` are what the fold line prints and the parent averages.
+    """
+    from gogooku3.tracking.mlflow_run import FOLD_TAG
+
+    predictions, val, table = [], {}, []
     for fold in folds:
+        tags = {FOLD_TAG: fold.index, "data": cfg.data.name, "model": cfg.model.name, "features": cfg.features.name}
+        with run.child(f"{run.name}/fold{fold.index}", tags, mirror_prefix=f"fold{fold.index}/") as child:
+            child.log_params(fold.as_dict())
+            last_step = [-1]
 
-        def log_metric(name: str, value: float, step: int, k: int = fold.index) -> None:
-            run.log_metric(f"fold{k}/{name}", value, step)
-            if name == cfg.optimized_metric and k == len(folds) - 1:
-                report_intermediate(value, step)  # may raise optuna.TrialPruned in a sweep
+            def log_metric(name: str, value: float, step: int, k: int = fold.index, child: Any = child) -> None:
+                child.log_metric(name, value, step)
+                last_step[0] = max(last_step[0], int(step))
+                if name == cfg.optimized_metric and k == len(folds) - 1:
+                    report_intermediate(value, step)  # may raise optuna.TrialPruned in a sweep
 
-        with lineage.step(f"train_fold{fold.index}", inputs=["split"], params=fold.as_dict()) as step:
-            estimator = instantiate(
-                cfg.model, horizons=list(panel.horizons), seed=int(cfg.seed) + fold.index,
-                trainer=cfg.get("trainer"), output_dir=str(run_dir / f"fold{fold.index}"),
-            )  # fmt: skip
-            results = estimator.fit(panel, fold, log_metric)
-            step["outputs"]["validation"] = results
+            with lineage.step(f"train_fold{fold.index}", inputs=["split"], params=fold.as_dict()) as step:
+                estimator = instantiate(
+                    cfg.model, horizons=list(panel.horizons), seed=int(cfg.seed) + fold.index,
+                    trainer=cfg.get("trainer"), output_dir=str(run_dir / f"fold{fold.index}"),
+                )  # fmt: skip
+                # One scheme: every validation result is a val/* name (best_iteration_h1 -> val/best_iteration_h1).
+                results = {k if "/" in k else f"val/{k}": v for k, v in estimator.fit(panel, fold, log_metric).items()}
+                step["outputs"]["validation"] = results
+            child.log_metrics(results, step=last_step[0] + 1)
         with lineage.step(f"predict_fold{fold.index}", inputs=[f"train_fold{fold.index}"]) as step:
             preds = estimator.predict(panel, *fold.test).with_columns(fold=pl.lit(fold.index, pl.Int32))
             step["outputs"]["predictions"] = describe_frame(preds, digest=False)
         predictions.append(preds)
         for name, value in results.items():
             val.setdefault(name, []).append(value)
-            run.log_metric(f"fold/{name.replace('/', '_')}", value, fold.index)
-        log.info("fold %d: %s", fold.index, {k: round(v, 4) for k, v in results.items() if k.startswith("val/")})
+            table.append({"fold": fold.index, "metric": name, "value": float(value), "run_id": child.run_id})
+        log.info("%s", _fold_line(fold.index, child.run_id, results))
+    schema = {"fold": pl.Int32, "metric": pl.String, "value": pl.Float64, "run_id": pl.String}
+    pl.DataFrame(table, schema=schema).write_csv(run_dir / "folds.csv")
+    run.log_artifact(run_dir / "folds.csv", "evaluation")
     if cfg.tracking.get("log_model", True) and (bundle := estimator.model_bundle()) is not None:
         if bundle.input_example is None:
             bundle.input_example = panel.between(*folds[-1].test).select(panel.features).head(5).to_pandas()
         run.log_model(bundle)
     return pl.concat(predictions), val
+
+
+def _fold_line(index: int, run_id: str | None, results: Mapping[str, float]) -> str:
+    """``fold 0 [run 1a2b3c4d]: val/rank_ic_h1=0.0123457 ...``: the fold's logged values, 6 significant digits."""
+    values = " ".join(f"{name}={value:.6g}" for name, value in results.items())
+    return f"fold {index} [run {(run_id or '')[:8]}]: {values}"
 
 
 def _evaluate(
@@ -218,6 +245,7 @@ def _evaluate(
     targets = [target_column(h) for h in sorted(set(horizons) | {1})]
     frame = predictions.join(panel.frame.select("Code", "Date", *targets), on=["Code", "Date"], how="left")
     options = dict(cfg.evaluation)
+    run.log_params(cost_model(options.get("cost_bps", 10.0)))
     with lineage.step("evaluate", inputs=[s["name"] for s in lineage.steps if s["name"].startswith("predict")]) as step:
         scores, ics, books = evaluate(frame, horizons, **options)
         metrics = {f"test/{k}": v for k, v in scores.items()}

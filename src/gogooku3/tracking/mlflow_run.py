@@ -26,6 +26,9 @@ PACKAGES = (
 )  # fmt: skip
 MAX_PARAM_LENGTH = 6000  # MLflow's limit; longer values are logged whole in config/config.yaml
 FLUSH_EVERY = 900
+PARENT_TAG = "mlflow.parentRunId"
+DESCRIPTION_TAG = "mlflow.note.content"  # what the MLflow UI shows as the run's description
+FOLD_TAG = "fold"  # set on a run's per-fold child runs only
 
 
 def package_versions() -> dict[str, str]:
@@ -38,7 +41,43 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-class MlflowRun:
+class _MetricBuffer:
+    """Buffered metric logging to ``run_id`` through the client (never the fluent active run)."""
+
+    uri: str
+    run_id: str | None
+    _pending: list[Any]
+
+    def log_metric(self, name: str, value: float, step: int = 0) -> None:
+        from mlflow.entities import Metric
+
+        if value is None or value != value:  # skip NaN: "no value" is not a metric
+            return
+        self._pending.append(Metric(name, float(value), _now_ms(), int(step)))
+        if len(self._pending) >= FLUSH_EVERY:
+            self.flush()
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        for name, value in metrics.items():
+            self.log_metric(name, value, step)
+
+    def flush(self) -> None:
+        if self._pending and self.run_id:
+            from mlflow import MlflowClient
+
+            MlflowClient(self.uri).log_batch(self.run_id, metrics=self._pending)
+            by_step: dict[int, dict[str, float]] = {}
+            for metric in self._pending:
+                by_step.setdefault(metric.step, {})[metric.key] = metric.value
+            for step, values in sorted(by_step.items()):
+                self._mirror_metrics(values, step)
+            self._pending = []
+
+    def _mirror_metrics(self, values: dict[str, float], step: int) -> None:
+        pass
+
+
+class MlflowRun(_MetricBuffer):
     """Context manager around ``mlflow.start_run`` with buffered metric logging.
 
     On an exception the run ends FAILED; on ``optuna.TrialPruned`` it ends KILLED with tag
@@ -62,6 +101,7 @@ class MlflowRun:
         self._pending: list[Any] = []
         self.run_id: str | None = None
         self.experiment_id: str | None = None
+        self.name: str | None = run_name
 
     def __enter__(self) -> MlflowRun:
         import mlflow
@@ -77,8 +117,10 @@ class MlflowRun:
             experiment_id = mlflow.create_experiment(self.experiment, artifact_location=self.artifact_root.as_uri())
         else:
             experiment_id = experiment.experiment_id
+        self.experiment_id = experiment_id
         run = mlflow.start_run(experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id)
         self.run_id, self.experiment_id = run.info.run_id, str(experiment_id)
+        self.name = run.info.run_name  # the configured name, or the one MLflow made up
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -143,32 +185,22 @@ class MlflowRun:
         self._mlflow.log_dict(versions, "environment/packages.json")
         self._mlflow.set_tags({"python_version": versions["python"]})
 
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Params beyond the flattened config (e.g. ``cost_model.*``)."""
+        self._mlflow.log_params({k: _param_value(redact(v, k)) for k, v in params.items()})
+
+    def set_description(self, markdown: str) -> None:
+        """The run's description in the MLflow UI (tag ``mlflow.note.content``)."""
+        self._mlflow.set_tag(DESCRIPTION_TAG, markdown)
+
+    def child(self, name: str, tags: Mapping[str, Any] | None = None, mirror_prefix: str = "") -> ChildRun:
+        """A nested run under this one (``with run.child(...) as fold:``); this run stays the active one."""
+        return ChildRun(self, name, tags or {}, mirror_prefix)
+
     # --- metrics -------------------------------------------------------------------------
-    def log_metric(self, name: str, value: float, step: int = 0) -> None:
-        from mlflow.entities import Metric
-
-        if value is None or value != value:  # skip NaN: "no value" is not a metric
-            return
-        self._pending.append(Metric(name, float(value), _now_ms(), int(step)))
-        if len(self._pending) >= FLUSH_EVERY:
-            self.flush()
-
-    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
-        for name, value in metrics.items():
-            self.log_metric(name, value, step)
-
-    def flush(self) -> None:
-        if self._pending and self.run_id:
-            from mlflow import MlflowClient
-
-            MlflowClient(self.uri).log_batch(self.run_id, metrics=self._pending)
-            if self.mirror is not None:
-                by_step: dict[int, dict[str, float]] = {}
-                for metric in self._pending:
-                    by_step.setdefault(metric.step, {})[metric.key] = metric.value
-                for step, values in sorted(by_step.items()):
-                    self.mirror.log_metrics(values, step)
-            self._pending = []
+    def _mirror_metrics(self, values: dict[str, float], step: int) -> None:
+        if self.mirror is not None:
+            self.mirror.log_metrics(values, step)
 
     # --- artifacts -----------------------------------------------------------------------
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
@@ -222,6 +254,55 @@ class MlflowRun:
                 self._log_npz(bundle.input_example, f"{name}_input_example.npz")
         else:
             raise ValueError(f"unknown model flavor {bundle.flavor!r}")
+
+
+class ChildRun(_MetricBuffer):
+    """A nested run (tag ``mlflow.parentRunId``), written through the client.
+
+    Made with :meth:`MlflowRun.child`. The fluent API's active run stays the parent, so
+    nothing the parent logs meanwhile lands here. Ends FINISHED, or KILLED on
+    ``optuna.TrialPruned`` and FAILED on any other exception (the exception propagates).
+    Its metrics also reach the parent's mirror, each name prefixed by ``mirror_prefix``
+    (W&B has no nested runs).
+    """
+
+    def __init__(self, parent: MlflowRun, name: str, tags: Mapping[str, Any], mirror_prefix: str = "") -> None:
+        self.parent, self.name, self.mirror_prefix = parent, name, mirror_prefix
+        self.uri = parent.uri
+        self.tags = {k: str(redact(v, k)) for k, v in tags.items()}
+        self._pending: list[Any] = []
+        self.run_id: str | None = None
+
+    def __enter__(self) -> ChildRun:
+        from mlflow import MlflowClient
+
+        if self.parent.run_id is None:
+            raise RuntimeError("a child run needs its parent run started")
+        self._client = MlflowClient(self.uri)
+        tags = {PARENT_TAG: self.parent.run_id, **self.tags}
+        run = self._client.create_run(self.parent.experiment_id, run_name=self.name, tags=tags)
+        self.run_id = run.info.run_id
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        status = "FINISHED"
+        if exc_type is not None:
+            status = "KILLED" if exc_type.__name__ == "TrialPruned" else "FAILED"
+            self._client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {redact(str(exc))}"[:5000])
+        try:
+            self.flush()
+        finally:
+            self._client.set_terminated(self.run_id, status)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k, _param_value(redact(v, k))) for k, v in params.items()]
+        self._client.log_batch(self.run_id, params=items)
+
+    def _mirror_metrics(self, values: dict[str, float], step: int) -> None:
+        if self.parent.mirror is not None:
+            self.parent.mirror.log_metrics({self.mirror_prefix + k: v for k, v in values.items()}, step)
 
 
 def _param_value(value: Any) -> str:

@@ -66,7 +66,7 @@ class LightGBMEstimator:
                         log_metric(f"val/rank_ic_h{h}", value, it)
 
                 model = LightGBMRegressor(self.params, self.num_boost_round, self.early_stopping_rounds)
-                model.fit(binned, labels, x_valid, _rank_ic_scorer(valid, target), hook)
+                model.fit(binned, labels, x_valid, _rank_ic_scorer(valid, target), hook, score_name=f"rank_ic_h{h}")
                 bar.update(1, f"h{h} best round {model.best_iteration}, val RankIC {model.best_score:.4f}")
                 self.models[h] = model
                 results[f"val/rank_ic_h{h}"] = model.best_score

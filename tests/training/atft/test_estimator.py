@@ -91,3 +91,21 @@ def test_bad_configuration_names_the_key(panel, fold, tmp_path):
         make_estimator(tmp_path, quantiles=[0.1, 0.9])
     with pytest.raises(ConfigError, match="model.gat has unknown keys"):
         make_estimator(tmp_path, gat={"layer": 3})
+
+
+def test_monitor_names_the_shortest_horizon(panel, tmp_path):
+    """Without a 1-day horizon the curve, checkpoint monitor and result are ``val/rank_ic_h5``, not ``_h1``."""
+    from atft_panels import SMALL, TRAINER, make_fold
+
+    from gogooku3.training.atft.estimator import ATFTEstimator
+
+    longer = Panel(panel.frame, panel.features, (5, 10), panel.listed)
+    logged: list[tuple[str, float, int]] = []
+    est = ATFTEstimator(horizons=(5, 10), seed=7, trainer={**TRAINER, "max_epochs": 2}, output_dir=tmp_path, **SMALL)
+    result = est.fit(longer, make_fold(longer), lambda name, value, step: logged.append((name, value, step)))
+    names = {n for n, _, _ in logged}
+    assert "val/rank_ic_h5" in names and not any(n.startswith("val/rank_ic_h1") for n in names)
+    assert set(result) == {"val/rank_ic_h5", "best_epoch"}
+    best = torch.load(tmp_path / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)
+    (state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint") and v.get("monitor")]
+    assert state["monitor"] == "val/rank_ic_h5"

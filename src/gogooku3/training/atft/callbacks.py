@@ -15,7 +15,7 @@ log = logging.getLogger("gogooku3.training")
 class MetricForwarder(L.Callback):
     """Calls ``log_metric(name, value, epoch)`` for every logged metric after each epoch.
 
-    Runs after validation, so ``val/rank_ic_h1`` of the epoch is included. Exceptions
+    Runs after validation, so the epoch's ``val/rank_ic_h{h}`` is included. Exceptions
     from ``log_metric`` (e.g. ``optuna.TrialPruned``) propagate and stop training.
     """
 

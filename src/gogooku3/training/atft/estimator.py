@@ -166,7 +166,7 @@ class ATFTEstimator:
         from gogooku3.console import quiet_third_party
         from gogooku3.training.atft.callbacks import EpochProgress, MetricForwarder
         from gogooku3.training.atft.data import make_datamodule
-        from gogooku3.training.atft.module import VAL_METRIC, ATFTLightningModule
+        from gogooku3.training.atft.module import ATFTLightningModule
 
         quiet_third_party()  # Lightning adds its own handler and INFO level on import
         L.seed_everything(self.seed, workers=True, verbose=False)
@@ -187,14 +187,15 @@ class ATFTEstimator:
             {**self.model_config, "n_features": len(panel.features)}, self.loss_config, **self.optim_config
         )
         ckpt_dir = self.output_dir / "checkpoints"
-        checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=VAL_METRIC, mode="max",
+        monitor = module.val_metric  # val/rank_ic_h{shortest horizon}
+        checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=monitor, mode="max",
                                      save_top_k=1, enable_version_counter=False)  # fmt: skip
         # Lightning's save_last only writes when the best changes; resuming needs every epoch.
         latest = ModelCheckpoint(dirpath=ckpt_dir, filename="last", monitor=None, save_top_k=1,
                                  enable_version_counter=False)  # fmt: skip
         callbacks = [checkpoint, latest, MetricForwarder(log_metric), EpochProgress(f"ATFT fold {fold.index}")]
         if self.early_stopping_patience > 0:
-            callbacks.append(EarlyStopping(monitor=VAL_METRIC, mode="max", patience=self.early_stopping_patience))
+            callbacks.append(EarlyStopping(monitor=monitor, mode="max", patience=self.early_stopping_patience))
         trainer = L.Trainer(**self.trainer_kwargs, callbacks=callbacks, default_root_dir=self.output_dir,
                             logger=CSVLogger(self.output_dir, name="lightning_logs"))  # fmt: skip
         last = ckpt_dir / "last.ckpt"
@@ -205,7 +206,7 @@ class ATFTEstimator:
         self.module = module.cpu().eval()
         history = module.val_history
         best_epoch = int(np.argmax(history)) if history else -1
-        return {VAL_METRIC: float(history[best_epoch]) if history else float("nan"), "best_epoch": best_epoch}
+        return {monitor: float(history[best_epoch]) if history else float("nan"), "best_epoch": best_epoch}
 
     def _predict(self, panel: Panel, start: date, end: date) -> pl.DataFrame:
         import torch

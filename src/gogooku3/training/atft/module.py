@@ -13,14 +13,19 @@ from gogooku3.models.atft_gat_fan import ATFTGATFAN, ATFTConfig
 from gogooku3.models.atft_gat_fan.loss import ATFTLoss
 from gogooku3.stats import daily_rank_ic
 
-VAL_METRIC = "val/rank_ic_h1"
+
+
+def val_metric(horizons: tuple[int, ...] | list[int]) -> str:
+    """The monitored name, ``val/rank_ic_h{shortest horizon}``: it names the horizon it scores."""
+    return f"val/rank_ic_h{min(horizons)}"
 
 
 class ATFTLightningModule(L.LightningModule):
-    """Trains :class:`ATFTGATFAN` on date batches; monitors ``val/rank_ic_h1``.
+    """Trains :class:`ATFTGATFAN` on date batches; monitors ``val/rank_ic_h{h}``, h the shortest horizon.
 
     The validation RankIC is the mean over validation dates of the Spearman
-    correlation between the 1-day median forecast and the 1-day target.
+    correlation between the shortest horizon's median forecast and its target
+    (``val/rank_ic_h1`` with the default horizons).
     """
 
     def __init__(self, model_config: dict[str, Any], loss_config: dict[str, Any], lr: float = 5e-3,
@@ -31,6 +36,7 @@ class ATFTLightningModule(L.LightningModule):
         cfg = self.model.config
         self.loss_fn = ATFTLoss(cfg.quantiles, **loss_config)
         self.h1 = list(cfg.horizons).index(min(cfg.horizons))
+        self.val_metric = val_metric(cfg.horizons)
         self.mid = list(cfg.quantiles).index(0.5)
         self.val_history: list[float] = []
         self._val_parts: list[tuple[np.ndarray, np.ndarray]] = []
@@ -68,7 +74,7 @@ class ATFTLightningModule(L.LightningModule):
             stats = torch.tensor([ic * n_days, n_days], device=self.device, dtype=torch.float64)
             stats = self.all_gather(stats).reshape(-1, 2).sum(0)
             ic = float(stats[0] / stats[1].clamp(min=1))
-        self.log(VAL_METRIC, ic, prog_bar=True)
+        self.log(self.val_metric, ic, prog_bar=True)
         if not self.trainer.sanity_checking:
             self.val_history.append(ic)
 
