@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from gogooku3.tracking.redact import flatten, redact, redact_overrides
+from gogooku3.tracking.store import ensure_experiment, open_store, owner_tags, reap_dead_runs, store_lock
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +68,12 @@ class MlflowRun:
 
         self._mlflow = mlflow
         mlflow.set_tracking_uri(self.uri)
-        experiment = mlflow.get_experiment_by_name(self.experiment)
-        if experiment is None:
-            self.artifact_root.mkdir(parents=True, exist_ok=True)
-            experiment_id = mlflow.create_experiment(self.experiment, artifact_location=self.artifact_root.as_uri())
-        else:
-            experiment_id = experiment.experiment_id
-        run = mlflow.start_run(experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id)
+        client = open_store(self.uri)  # concurrent first runs on a new SQLite store take turns
+        experiment_id = ensure_experiment(client, self.uri, self.experiment, self.artifact_root)
+        reap_dead_runs(client)  # runs left RUNNING by a killed process end KILLED
+        run = mlflow.start_run(
+            experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id, tags=owner_tags()
+        )
         self.run_id = run.info.run_id
         return self
 
@@ -132,7 +132,12 @@ class MlflowRun:
                 dataset_source = resolve_dataset_source(source)  # a local path: LocalArtifactDatasetSource
         columns = Schema([ColSpec(type=_mlflow_type(dtype), name=col) for col, dtype in schema.items()])
         dataset = MetaDataset(dataset_source, name=name, digest=digest[:32], schema=columns)
-        self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
+        # Runs started together on the same data race to insert the one dataset row.
+        with store_lock(self.uri):
+            try:
+                self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
+            except Exception:  # inserted meanwhile by a store client that does not take the lock
+                self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
 
     def log_environment(self) -> None:
         versions = package_versions()
