@@ -99,8 +99,12 @@ def test_reap_marks_runs_of_gone_processes_killed(tmp_path):
     alive = client.create_run(experiment, tags={**owner_tags()}).info.run_id
     elsewhere = client.create_run(experiment, tags={HOST_TAG: "another-host", PID_TAG: str(_dead_pid())}).info.run_id
     untagged = client.create_run(experiment).info.run_id
+    sweep = client.create_run(experiment, tags={"sweep": "optuna"}).info.run_id
+    trial = client.create_run(experiment, tags={HOST_TAG: host, PID_TAG: str(_dead_pid()), PARENT_TAG: sweep}).info.run_id
 
-    assert sorted(reap_dead_runs(client)) == sorted([dead, child])
+    assert sorted(reap_dead_runs(client)) == sorted([dead, child, trial])
+    assert client.get_run(trial).data.tags["trial_state"] == "FAIL" and "trial_state" not in client.get_run(dead).data.tags
+    assert client.get_run(sweep).info.status == "RUNNING"  # the sweep's parent has no owner tags: the sweep closes it
     status = {r: client.get_run(r).info.status for r in (dead, child, alive, elsewhere, untagged)}
     assert status == {dead: "KILLED", child: "KILLED", alive: "RUNNING", elsewhere: "RUNNING", untagged: "RUNNING"}
     assert "ended without closing the run" in client.get_run(dead).data.tags["fail_reason"]

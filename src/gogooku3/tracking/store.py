@@ -141,6 +141,8 @@ def reap_dead_runs(client: Any) -> list[str]:
             continue
         if process_alive(pid, tags.get(PROC_TAG)):
             continue
+        if _is_sweep_trial(client, tags):  # as the sweep itself marks a trial whose worker died
+            client.set_tag(run.info.run_id, "trial_state", "FAIL")
         for run_id in [run.info.run_id, *_running_children(client, experiments, run.info.run_id)]:
             client.set_tag(run_id, "fail_reason", f"process {pid} on {host} ended without closing the run")
             client.set_terminated(run_id, "KILLED")
@@ -148,6 +150,16 @@ def reap_dead_runs(client: Any) -> list[str]:
         log.warning("run %s (%s) was left RUNNING by process %d, which is gone: marked KILLED",
                     run.info.run_id, run.info.run_name, pid)  # fmt: skip
     return reaped
+
+
+def _is_sweep_trial(client: Any, tags: dict[str, str]) -> bool:
+    parent = tags.get(PARENT_TAG)
+    if not parent:
+        return False
+    try:
+        return client.get_run(parent).data.tags.get("sweep") is not None
+    except Exception:  # the parent is gone: not ours to judge
+        return False
 
 
 def _running_children(client: Any, experiments: list[str], run_id: str) -> list[str]:
