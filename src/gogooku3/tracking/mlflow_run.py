@@ -61,7 +61,9 @@ class MlflowRun:
         # A second logger (W&B) receiving copies of config, tags, metrics and plots.
         self.mirror, self.mirror_group = mirror, mirror_group
         self._pending: list[Any] = []
+        self._metric_names: set[str] = set()
         self.run_id: str | None = None
+        self.experiment_id: str | None = None
 
     def __enter__(self) -> MlflowRun:
         import mlflow
@@ -69,7 +71,7 @@ class MlflowRun:
         self._mlflow = mlflow
         mlflow.set_tracking_uri(self.uri)
         client = open_store(self.uri)  # concurrent first runs on a new SQLite store take turns
-        experiment_id = ensure_experiment(client, self.uri, self.experiment, self.artifact_root)
+        self.experiment_id = experiment_id = ensure_experiment(client, self.uri, self.experiment, self.artifact_root)
         reap_dead_runs(client)  # runs left RUNNING by a killed process end KILLED
         run = mlflow.start_run(
             experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id, tags=owner_tags()
@@ -85,10 +87,22 @@ class MlflowRun:
             self._mlflow.set_tag("error", f"{exc_type.__name__}: {redact(str(exc))}"[:5000])
         try:
             self.flush()
+            if status == "FINISHED":
+                self._publish_view()
         finally:
             self._mlflow.end_run(status=status)
             if self.mirror is not None:
                 self.mirror.finish(failed=status != "FINISHED")
+
+    def _publish_view(self) -> None:
+        """The experiment's ``headline`` runs-table view, from the metrics this run logged."""
+        from gogooku3.tracking.view import publish_view
+
+        try:
+            with store_lock(self.uri):
+                publish_view(open_store(self.uri), self.experiment_id, self._metric_names)
+        except Exception as exc:  # a view is a convenience: it never fails the run
+            log.warning("headline view not written: %s", exc)
 
     # --- configuration and identity -----------------------------------------------------
     def log_config(self, config: Mapping[str, Any], overrides: list[str]) -> None:
@@ -151,6 +165,7 @@ class MlflowRun:
         if value is None or value != value:  # skip NaN: "no value" is not a metric
             return
         self._pending.append(Metric(name, float(value), _now_ms(), int(step)))
+        self._metric_names.add(name)
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()
 
