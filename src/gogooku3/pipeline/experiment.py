@@ -15,7 +15,7 @@ from gogooku3.datasets.split import Fold, walk_forward_folds
 from gogooku3.datasets.targets import forward_returns
 from gogooku3.evaluation.metrics import cost_model, evaluate
 from gogooku3.pipeline.provenance import code_digest, git_state
-from gogooku3.sweep.context import current_study_name, current_trial_number, report_intermediate
+from gogooku3.sweep.context import current_study_name, current_trial, current_trial_number, report_intermediate
 from gogooku3.schema import pred_column, target_column
 from gogooku3.tracking.lineage import Lineage, describe_frame
 from gogooku3.tracking.redact import redact_overrides
@@ -56,7 +56,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
     folds = _split(cfg, market, horizons, lineage)
 
     with MlflowRun(
-        tracking.uri, tracking.experiment, Path(tracking.artifact_root), tracking.run_name, tracking.parent_run_id,
+        tracking.uri, tracking.experiment, Path(tracking.artifact_root), _run_name(cfg, overrides), tracking.parent_run_id,
         mirror=_wandb(tracking), mirror_group=current_study_name() or tracking.parent_run_id,
     ) as run:  # fmt: skip
         run.log_config(config, overrides)
@@ -90,6 +90,17 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
         run.log_json(record, "lineage/lineage.json")
         run.log_artifact(render_lineage(record, run_dir / "lineage.png"), "lineage")
         return RunInfo(run.run_id, run.experiment_id, tracking.uri, metrics)
+
+
+def _run_name(cfg: Any, overrides: list[str]) -> str:
+    """``tracking.run_name`` if set, else model, data and the overrides (a trial's sampled ones first)."""
+    if cfg.tracking.get("run_name"):
+        return str(cfg.tracking.run_name)
+    from gogooku3.tracking.naming import run_name
+
+    trial = current_trial()
+    keys = trial.params if trial is not None else ()
+    return run_name(cfg.model.name, cfg.data.name, overrides, trial=None if trial is None else trial.number, trial_keys=keys)
 
 
 def _quality_reports(run: Any, gates: Any) -> dict[str, float]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gogooku3.tracking.redact import redact
+from gogooku3.tracking.store import ensure_experiment, open_store
 from gogooku3.sweep.study import PARENT_RUN_ATTR
 
 log = logging.getLogger(__name__)
@@ -24,23 +25,6 @@ log = logging.getLogger(__name__)
 TRIAL_TAG = "optuna_trial"
 STATE_TAG = "trial_state"
 PARENT_TAG = "mlflow.parentRunId"
-
-
-def _experiment_id(client: Any, name: str, artifact_root: str | None) -> str:
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    try:
-        location = None
-        if artifact_root:
-            Path(artifact_root).mkdir(parents=True, exist_ok=True)
-            location = Path(artifact_root).resolve().as_uri()
-        return client.create_experiment(name, artifact_location=location)
-    except Exception:  # another worker created it first
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            raise
-        return experiment.experiment_id
 
 
 class SweepParent:
@@ -63,10 +47,8 @@ class SweepParent:
         wait_s: float = 30.0,
     ) -> SweepParent:
         """Reuse the study's parent run, or create it (the study's creator does; others wait)."""
-        from mlflow.tracking import MlflowClient
-
-        client = MlflowClient(tracking_uri=tracking_uri)
-        experiment_id = _experiment_id(client, experiment, artifact_root)
+        client = open_store(tracking_uri)  # a new SQLite store is created once, under a lock
+        experiment_id = ensure_experiment(client, tracking_uri, experiment, artifact_root)
         run_id = cls._known_parent(client, study, wait_s=0.0 if created_study else wait_s)
         if run_id is None:
             info = redact(sweep_info)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from gogooku3.tracking.redact import flatten, redact, redact_overrides
+from gogooku3.tracking.store import ensure_experiment, open_store, owner_tags, reap_dead_runs, store_lock
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class _MetricBuffer:
     uri: str
     run_id: str | None
     _pending: list[Any]
+    _metric_names: set[str]
 
     def log_metric(self, name: str, value: float, step: int = 0) -> None:
         from mlflow.entities import Metric
@@ -54,6 +56,7 @@ class _MetricBuffer:
         if value is None or value != value:  # skip NaN: "no value" is not a metric
             return
         self._pending.append(Metric(name, float(value), _now_ms(), int(step)))
+        self._metric_names.add(name)
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()
 
@@ -99,6 +102,7 @@ class MlflowRun(_MetricBuffer):
         # A second logger (W&B) receiving copies of config, tags, metrics and plots.
         self.mirror, self.mirror_group = mirror, mirror_group
         self._pending: list[Any] = []
+        self._metric_names: set[str] = set()
         self.run_id: str | None = None
         self.experiment_id: str | None = None
         self.name: str | None = run_name
@@ -111,14 +115,12 @@ class MlflowRun(_MetricBuffer):
         quiet_third_party()  # MLflow configures its loggers on first import
         self._mlflow = mlflow
         mlflow.set_tracking_uri(self.uri)
-        experiment = mlflow.get_experiment_by_name(self.experiment)
-        if experiment is None:
-            self.artifact_root.mkdir(parents=True, exist_ok=True)
-            experiment_id = mlflow.create_experiment(self.experiment, artifact_location=self.artifact_root.as_uri())
-        else:
-            experiment_id = experiment.experiment_id
-        self.experiment_id = experiment_id
-        run = mlflow.start_run(experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id)
+        client = open_store(self.uri)  # concurrent first runs on a new SQLite store take turns
+        self.experiment_id = experiment_id = ensure_experiment(client, self.uri, self.experiment, self.artifact_root)
+        reap_dead_runs(client)  # runs left RUNNING by a killed process end KILLED
+        run = mlflow.start_run(
+            experiment_id=experiment_id, run_name=self.run_name, parent_run_id=self.parent_run_id, tags=owner_tags()
+        )
         self.run_id, self.experiment_id = run.info.run_id, str(experiment_id)
         self.name = run.info.run_name  # the configured name, or the one MLflow made up
         return self
@@ -131,10 +133,22 @@ class MlflowRun(_MetricBuffer):
             self._mlflow.set_tag("error", f"{exc_type.__name__}: {redact(str(exc))}"[:5000])
         try:
             self.flush()
+            if status == "FINISHED":
+                self._publish_view()
         finally:
             self._mlflow.end_run(status=status)
             if self.mirror is not None:
                 self.mirror.finish(failed=status != "FINISHED")
+
+    def _publish_view(self) -> None:
+        """The experiment's ``headline`` runs-table view, from the metrics this run logged."""
+        from gogooku3.tracking.view import publish_view
+
+        try:
+            with store_lock(self.uri):
+                publish_view(open_store(self.uri), self.experiment_id, self._metric_names)
+        except Exception as exc:  # a view is a convenience: it never fails the run
+            log.warning("headline view not written: %s", exc)
 
     # --- configuration and identity -----------------------------------------------------
     def log_config(self, config: Mapping[str, Any], overrides: list[str]) -> None:
@@ -178,7 +192,12 @@ class MlflowRun(_MetricBuffer):
                 dataset_source = resolve_dataset_source(source)  # a local path: LocalArtifactDatasetSource
         columns = Schema([ColSpec(type=_mlflow_type(dtype), name=col) for col, dtype in schema.items()])
         dataset = MetaDataset(dataset_source, name=name, digest=digest[:32], schema=columns)
-        self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
+        # Runs started together on the same data race to insert the one dataset row.
+        with store_lock(self.uri):
+            try:
+                self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
+            except Exception:  # inserted meanwhile by a store client that does not take the lock
+                self._mlflow.log_input(dataset, context=context, tags={"sha256": digest})
 
     def log_environment(self) -> None:
         versions = package_versions()
@@ -271,6 +290,7 @@ class ChildRun(_MetricBuffer):
         self.uri = parent.uri
         self.tags = {k: str(redact(v, k)) for k, v in tags.items()}
         self._pending: list[Any] = []
+        self._metric_names: set[str] = set()
         self.run_id: str | None = None
 
     def __enter__(self) -> ChildRun:
@@ -279,7 +299,7 @@ class ChildRun(_MetricBuffer):
         if self.parent.run_id is None:
             raise RuntimeError("a child run needs its parent run started")
         self._client = MlflowClient(self.uri)
-        tags = {PARENT_TAG: self.parent.run_id, **self.tags}
+        tags = {PARENT_TAG: self.parent.run_id, **owner_tags(), **self.tags}  # owner: reaped with its parent
         run = self._client.create_run(self.parent.experiment_id, run_name=self.name, tags=tags)
         self.run_id = run.info.run_id
         return self
