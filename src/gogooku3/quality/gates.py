@@ -35,6 +35,18 @@ if TYPE_CHECKING:
 GATES = ("raw", "processed", "features", "training_output", "predictions")
 
 
+def _first_per_key(market: MarketData) -> MarketData:
+    """``market`` with one row per (Code, Date), the first delivered; a WARNING when rows go."""
+    quotes = market.quotes
+    n_keys = quotes.select(pl.struct("Code", "Date").n_unique()).item() if quotes.height else 0
+    if n_keys == quotes.height:
+        return market
+    kept = quotes.unique(["Code", "Date"], keep="first", maintain_order=True)
+    log.warning("quality=off: %d rows repeat an earlier (Code, Date) and were dropped (first row per key kept); "
+                "quality=lenient quarantines them, quality=default stops on them", quotes.height - kept.height)
+    return dataclasses.replace(market, quotes=kept)
+
+
 class QualityGates:
     """Runs the gates and keeps their reports; see the module docstring."""
 
@@ -78,15 +90,21 @@ class QualityGates:
     # --- the five gates -------------------------------------------------------------
 
     def raw(self, market: MarketData) -> tuple[MarketData, GateReport]:
-        """Gate 1 on quotes as delivered; may quarantine duplicate and impossible rows."""
+        """Gate 1 on quotes as delivered; may quarantine duplicate and impossible rows.
+
+        With the gates off, duplicate (Code, Date) rows would break every later stage:
+        the first row per key (in delivery order) is kept and the rest dropped with a
+        WARNING counting them (``quality=lenient`` quarantines them instead, ``default`` stops).
+        """
         if not self.enabled:
-            return market, self._skipped("raw")
+            return _first_per_key(market), self._skipped("raw")
         from gogooku3.quality.raw import check_raw
 
         started = time.perf_counter()
         calendar = self._calendar(market)
         expected = expected_session(calendar, self.expected_end)
-        evidence, outcome = check_raw(market.quotes, market.listed, calendar, expected, self.config)
+        evidence, outcome = check_raw(market.quotes, market.listed, calendar, expected, self.config,
+                                      absent=market.absent)
         report = GateReport(gate="raw", rows_in=market.quotes.height)
         self._raw_findings = outcome.findings if outcome is not None else None
         if outcome is not None:
@@ -102,7 +120,8 @@ class QualityGates:
         from gogooku3.quality.processed import check_processed
 
         started = time.perf_counter()
-        evidence, outcome = check_processed(market.quotes, self._calendar(market), self.config, self._raw_findings)
+        evidence, outcome = check_processed(market.quotes, self._calendar(market), self.config, self._raw_findings,
+                                            absent=market.absent)
         self._raw_findings = None
         report = GateReport(gate="processed", rows_in=market.quotes.height)
         market = dataclasses.replace(market, quotes=outcome.kept)
