@@ -66,6 +66,7 @@ class QualityGates:
         self.reports: dict[str, GateReport] = {}
         self._validator: GxValidator | None = None
         self._raw_findings: RawFindings | None = None  # what raw learnt about the quotes it passed on
+        self.calendar_name: str | None = None  # named in off-calendar hints
 
     @classmethod
     def from_config(
@@ -101,6 +102,7 @@ class QualityGates:
         from gogooku3.quality.raw import check_raw
 
         started = time.perf_counter()
+        self.calendar_name = market.calendar_name
         calendar = self._calendar(market)
         expected = expected_session(calendar, self.expected_end)
         evidence, outcome = check_raw(market.quotes, market.listed, calendar, expected, self.config,
@@ -127,7 +129,19 @@ class QualityGates:
         market = dataclasses.replace(market, quotes=outcome.kept)
         self._record_rows(report, outcome.kept.height, outcome.quarantined, outcome.corrections)
         self._finish(report, evidence, started)
+        if (rows := self.row_counts()) is not None:
+            files = [r.quarantine_file for r in self.reports.values() if r.quarantine_file]
+            log.info("quality: rows in %d, rows out %d, rows quarantined %d%s", rows["rows_in"], rows["rows_out"],
+                     rows["rows_quarantined"], f" ({', '.join(files)})" if files else "")
         return market, report
+
+    def row_counts(self) -> dict[str, int] | None:
+        """Quote rows into gate 1, out of gate 2 and quarantined by either (in = out + quarantined)."""
+        raw, processed = self.reports.get("raw"), self.reports.get("processed")
+        if raw is None or processed is None or "skipped" in (raw.status, processed.status):
+            return None
+        return {"rows_in": raw.rows_in, "rows_out": processed.rows_out,
+                "rows_quarantined": raw.rows_quarantined + processed.rows_quarantined}
 
     def features(self, frame: pl.DataFrame, feature_names: list[str]) -> tuple[pl.DataFrame, GateReport]:
         """Gate 3; then the missing-value policy per feature group (when the gate passes)."""
@@ -183,7 +197,8 @@ class QualityGates:
         return self._validator.build_docs() if self._validator is not None else None
 
     def metrics(self) -> dict[str, float]:
-        """``quality/<gate>/success_ratio`` and ``quality/<gate>/failed_expectations`` per gate run.
+        """``quality/<gate>/success_ratio``, ``/failed_expectations``, ``/quarantined_rows`` per gate run,
+        and ``quality/rows_in``, ``quality/rows_out``, ``quality/rows_quarantined`` over gates 1 and 2.
 
         Also writes the Data Docs, so ``out_dir`` is complete once metrics are logged.
         """
@@ -195,9 +210,22 @@ class QualityGates:
             out[f"quality/{gate}/success_ratio"] = report.success_ratio
             out[f"quality/{gate}/failed_expectations"] = float(len(report.failed))
             out[f"quality/{gate}/quarantined_rows"] = float(report.rows_quarantined)
+        for name, value in (self.row_counts() or {}).items():
+            out[f"quality/{name}"] = float(value)
         return out
 
     # --- internals ------------------------------------------------------------------
+
+    def _hints(self, report: GateReport, evidence: Evidence) -> dict[str, str]:
+        from gogooku3.quality.hints import hint_for
+        from gogooku3.quality.levels import load_levels
+
+        try:
+            levels = load_levels()
+        except Exception:  # conf/ not at hand (an installed package): hints without the levels
+            levels = {}
+        hints = {r.check: hint_for(r, evidence, report, levels, self.calendar_name) for r in report.failed}
+        return {k: v for k, v in hints.items() if v}
 
     def _calendar(self, market: MarketData) -> pl.Series:
         return self.calendar if self.calendar is not None else market.calendar
@@ -238,6 +266,7 @@ class QualityGates:
         report.notes.extend(evidence.notes)
         if report.failed:
             report.status = "failed"
+            report.hints = self._hints(report, evidence)
         elif any(c.action != "refused" for c in report.corrections):
             report.status = "corrected"
         else:
@@ -250,6 +279,7 @@ class QualityGates:
             report.timings["docs"] = time.perf_counter() - checked
         report.seconds = time.perf_counter() - started
         self.reports[report.gate] = report
+        report.report_file = str(self.out_dir / f"{report.gate}.json")
         report.write(self.out_dir / f"{report.gate}.json")
         if report.status == "corrected":
             log.warning("quality gate '%s' corrected the data: %s", report.gate,
