@@ -289,3 +289,20 @@ def test_lenient_quarantines_and_counts_rows(gates_for, market, corrupt, caplog)
     metrics = gates.metrics()
     assert metrics["quality/rows_in"] == metrics["quality/rows_out"] + metrics["quality/rows_quarantined"]
     assert any(f"rows in {rows['rows_in']}, rows out {rows['rows_out']}" in r.getMessage() for r in caplog.records)
+
+
+def null_adjustment_factor(m):
+    bad = (pl.col("Code") == VICTIM) & (pl.col("Date") == date(2021, 4, 1))
+    return _quotes(m, m.quotes.with_columns(
+        pl.when(bad).then(None).otherwise(pl.col("AdjustmentFactor")).alias("AdjustmentFactor")))
+
+
+def test_null_adjustment_factor_stops_default_and_lenient_reads_it_as_one(gates_for, market):
+    with pytest.raises(QualityGateError, match="invalid_adjustment") as info:
+        _run_market_gates(gates_for("default"), null_adjustment_factor(market))
+    assert "quality=lenient to read null factors as 1.0" in info.value.report.hints["invalid_adjustment"]
+    gates = gates_for("lenient")
+    out = _run_market_gates(gates, null_adjustment_factor(market))
+    assert out.quotes["AdjustmentFactor"].null_count() == 0 and out.quotes.height == market.quotes.height
+    assert [(c.check, c.action, c.count) for c in gates.reports["raw"].corrections] == [
+        ("invalid_adjustment", "filled", 1)]

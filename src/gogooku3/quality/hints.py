@@ -23,6 +23,8 @@ class Hint:
 
 
 CORRECT = "quarantine_bad_rows"
+FIX_VERBS = {"winsorize_features": "winsorize", "inf_to_null": "null the infinities",
+             "fill_null_adjustment": "read null factors as 1.0"}
 HINTS: dict[str, Hint] = {
     "quotes_schema": Hint(None, also="fix the file's columns (README 'Bring your own data'): no quality setting "
                                      "accepts a missing column or a wrong type"),
@@ -33,7 +35,7 @@ HINTS: dict[str, Hint] = {
     "impossible_bar": Hint("max_bad_bar_ratio", fix=CORRECT),
     "negative_volume": Hint("max_negative_volume_ratio", fix=CORRECT),
     "null_price_with_trade": Hint("max_null_price_trade_ratio", fix=CORRECT),
-    "invalid_adjustment": Hint("max_invalid_adjustment_ratio",
+    "invalid_adjustment": Hint("max_invalid_adjustment_ratio", fix="fill_null_adjustment",
                                also="or leave AdjustmentFactor out of the file (absent = 1.0, no corporate actions)"),
     "unexplained_jump": Hint("max_unexplained_jump_ratio", also="or a larger quality.max_abs_daily_return"),
     "stale_bar": Hint("max_stale_ratio"),
@@ -86,8 +88,7 @@ def hint_for(result: RuleResult, evidence: Evidence, report: GateReport, levels:
                        f"to let {refused[0].count} rows be quarantined")
     lenient = levels.get("lenient", {})
     if hint.fix and lenient.get(hint.fix) and not refused:
-        options.append("quality=lenient to quarantine and go on"
-                       if hint.fix != "winsorize_features" else "quality=lenient to winsorize and go on")
+        options.append(f"quality=lenient to {FIX_VERBS.get(hint.fix, 'quarantine')} and go on")
     elif hint.key and hint.key in lenient and _accepts(lenient[hint.key], worst, hint.direction):
         options.append(f"quality=lenient (its {hint.key}={lenient[hint.key]})")
     if not options:

@@ -195,6 +195,12 @@ def check_raw(
 
     if "AdjustmentFactor" not in quotes.columns:
         quotes = quotes.with_columns(pl.lit(1.0).alias("AdjustmentFactor"))
+    filled: list[Correction] = []
+    n_null_af = quotes.get_column("AdjustmentFactor").null_count()
+    if cfg.fill_null_adjustment and n_null_af:  # a recorded correction, never a silent default
+        quotes = quotes.with_columns(pl.col("AdjustmentFactor").fill_null(1.0))
+        filled.append(Correction(check="invalid_adjustment", action="filled", count=int(n_null_af),
+                                 reason="null AdjustmentFactor read as 1.0 (no corporate action on that row)"))
     ordered = sort_by_code_date(quotes)
     failing, stats, moves = pl.collect_all([
         failing_rows(ordered, calendar, absent), _order_stats(ordered, cfg.sample_rows),
@@ -203,6 +209,7 @@ def check_raw(
     flagged = row_reasons(ordered, calendar, failing.to_series(), absent)
     allowed = {name: getattr(cfg, fix) for name, (_, fix, _) in ROW_CHECKS.items()}
     outcome = correct_rows(flagged, cfg, allowed)
+    outcome.corrections[:0] = filled
     kept = outcome.kept
     n = max(kept.height, 1)
 
