@@ -73,3 +73,15 @@ def test_none_makes_every_file_date_a_session_and_end_extends_by_weekdays():
 def test_bad_infer_share_names_the_key():
     with pytest.raises(ConfigError, match="data.infer_min_share"):
         resolve_calendar("infer", _quotes([date(2020, 1, 6)], ["A"]), min_share=0.0)
+
+
+def test_synthetic_and_jquants_keep_the_tokyo_calendar():
+    from gogooku3.data.jquants.source import JQuantsSource
+    from gogooku3.data.synthetic import SyntheticMarketSource
+
+    with pytest.raises(ConfigError, match="data.calendar=XNYS"):
+        SyntheticMarketSource(n_stocks=5, calendar="XNYS").load()
+    with pytest.raises(ConfigError, match="data.calendar=infer"):
+        JQuantsSource(calendar="infer").load()
+    market = SyntheticMarketSource(n_stocks=5, start="2021-01-01", end="2021-03-31").load()
+    assert market.calendar_name == "XTKS"
