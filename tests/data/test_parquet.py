@@ -48,7 +48,7 @@ def test_digest_changes_with_content(tmp_path, small_market):
         (lambda q: q.drop("Close"), r"missing required column\(s\) \['Close'\]"),
         (lambda q: q.with_columns(pl.col("Close").cast(pl.String)), "column Close has type String; expected Float64"),
         (lambda q: q.with_columns(pl.col("Date").cast(pl.String)), "column Date has type String; expected Date"),
-        (lambda q: pl.concat([q, q.head(1)]), r"1 duplicate \(Code, Date\) key\(s\) over 2 rows"),
+        (lambda q: q.with_columns(pl.lit(None, pl.String).alias("Code")), r"key column\(s\) \['Code'\] contain nulls"),
         (lambda q: q.head(0), "the file has no rows"),
     ],
 )
@@ -67,3 +67,26 @@ def test_missing_and_unreadable_files(tmp_path):
     junk.write_text("not parquet")
     with pytest.raises(DataError, match="not a readable parquet file"):
         ParquetMarketSource(str(junk)).load()
+
+
+def test_content_is_left_to_the_gates_duplicates_and_null_factors_pass_through(tmp_path, small_market):
+    path = tmp_path / "q.parquet"
+    q = small_market.quotes
+    doubled = pl.concat([q, q.head(2).with_columns(pl.col("Close") * 2)])
+    doubled.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise(pl.col("AdjustmentFactor"))
+                         .alias("AdjustmentFactor")).write_parquet(path)
+    market = ParquetMarketSource(str(path)).load()
+    assert market.quotes.height == doubled.height and market.absent == ()
+    assert market.quotes.get_column("AdjustmentFactor").null_count() == 1
+    first = market.quotes.filter((pl.col("Code") == q["Code"][0]) & (pl.col("Date") == q["Date"][0]))
+    assert first["Close"].to_list() == [q["Close"][0], q["Close"][0] * 2]  # file order kept within a key
+
+
+def test_close_only_file_loads_with_absent_columns_as_nulls(tmp_path, small_market):
+    path = tmp_path / "close.parquet"
+    small_market.quotes.select("Code", "Date", "Close").write_parquet(path)
+    market = ParquetMarketSource(str(path)).load()
+    assert market.absent == ("Open", "High", "Low", "Volume")
+    assert market.quotes.get_column("AdjustmentFactor").eq(1.0).all()
+    assert market.quotes.get_column("Volume").null_count() == market.quotes.height
+    assert market.calendar_name == "infer" and market.calendar.equals(small_market.calendar)

@@ -102,9 +102,9 @@ def _impossible_bar(quotes: pl.DataFrame) -> pl.DataFrame:
     "make, overrides, message",
     [
         (None, ["data=parquet", "data.path=/does/not/exist.parquet"], "data.path: /does/not/exist.parquet does not exist"),
-        (lambda q: q.drop("Volume"), ["data=parquet"], "missing required column(s) ['Volume']"),
+        (lambda q: q.drop("Close"), ["data=parquet"], "missing required column(s) ['Close']"),
         (lambda q: q.with_columns(pl.col("Open").cast(pl.String)), ["data=parquet"], "column Open has type String"),
-        (lambda q: pl.concat([q, q.tail(1)]), ["data=parquet"], "duplicate (Code, Date) key"),
+        (lambda q: pl.concat([q, q.tail(1)]), ["data=parquet"], "duplicate_keys"),  # judged by gate 1
         (lambda q: q.head(0), ["data=parquet"], "the file has no rows"),
         (None, ["split.embargo_days=3"], "split.embargo_days=3 is shorter than the longest horizon 20"),
         (_impossible_bar, ["data=parquet"], "quality gate 'raw' failed 1 of"),

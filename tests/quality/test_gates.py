@@ -105,6 +105,12 @@ def test_market_corruption_trips_its_gate(gates_for, market, corrupt, gate, chec
     message = str(err)
     assert "\n" not in message and f"quality gate '{gate}'" in message and check in message
     assert text in message
+    # ... and says what to change: the expectation, the quarantine, the report, the setting
+    assert "expected " in message and "; quarantine " in message and f"{gate}.json" in message
+    hint = err.report.hints[check]
+    assert hint.startswith("->") and hint in message
+    assert "quality." in hint or check == "quotes_schema"
+    assert "data.calendar=" in hint or check != "off_calendar"
     saved = json.loads((gates.out_dir / f"{gate}.json").read_text())
     assert saved["status"] == "failed" and saved["failed_expectations"] >= 1
     assert gates.metrics()[f"quality/{gate}/failed_expectations"] >= 1
@@ -145,12 +151,18 @@ ALL_CORRUPTIONS = [c for c, *_ in MARKET_CORPUS]
 
 
 @pytest.mark.parametrize("corrupt", ALL_CORRUPTIONS, ids=lambda c: c.__name__)
-def test_quality_off_never_stops_the_run(gates_for, market, corrupt):
+def test_quality_off_never_stops_the_run(gates_for, market, corrupt, caplog):
     gates = gates_for("off")
     broken = corrupt(market)
     out, r1 = gates.raw(broken)
     out, r2 = gates.processed(out)
-    assert out is broken and r1.status == r2.status == "skipped"
+    assert r1.status == r2.status == "skipped"
+    if corrupt is duplicate_rows:  # later stages need one row per key: the first is kept, loudly
+        assert out.quotes.height == market.quotes.height
+        assert out.quotes.equals(broken.quotes.unique(["Code", "Date"], keep="first", maintain_order=True))
+        assert any("2 rows repeat an earlier (Code, Date)" in r.getMessage() for r in caplog.records)
+    else:
+        assert out is broken
     frame, features = make_features(market)
     frame = frame.with_columns(pl.lit(float("nan")).alias("ret_5d"))
     same, r3 = gates.features(frame, features)
@@ -242,3 +254,55 @@ def test_data_docs_of_every_gate_are_written_by_a_failure_and_by_the_metrics(gat
         "raw", "processed", "features", "predictions"}
     saved = json.loads((gates.out_dir / "predictions.json").read_text())
     assert saved["data_docs"] == str(docs / "index.html")
+
+
+def _accepting(hint: str) -> str:
+    """The first ``quality.<key>=<value>`` a hint proposes."""
+    return next(part for part in hint.replace(",", " ").split() if part.startswith("quality.") and "=" in part)
+
+
+@pytest.mark.parametrize(("corrupt", "check"), [(duplicate_rows, "duplicate_keys"), (tenfold_jump, "unexplained_jump"),
+                                                (stopped_a_week_ago, "timeliness"), (half_the_days, "stock_completeness")],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_the_proposed_value_lets_the_check_pass(gates_for, market, corrupt, check):
+    gates = gates_for("default")
+    with pytest.raises(QualityGateError) as info:
+        _run_market_gates(gates, corrupt(market))
+    override = _accepting(info.value.report.hints[check])
+    retry = gates_for("default", override, "quality.max_missing_ratio=0.5")
+    try:
+        _run_market_gates(retry, corrupt(market))
+    except QualityGateError as err:
+        assert check not in {r.check for r in err.report.failed}, (override, str(err))
+
+
+@pytest.mark.parametrize("corrupt", [duplicate_rows, high_below_low, negative_volume, off_calendar_date,
+                                     half_the_days], ids=_name)
+def test_lenient_quarantines_and_counts_rows(gates_for, market, corrupt, caplog):
+    gates = gates_for("lenient")
+    broken = corrupt(market)
+    with caplog.at_level("INFO", logger="gogooku3.quality"):
+        out = _run_market_gates(gates, broken)
+    rows = gates.row_counts()
+    assert rows["rows_in"] == broken.quotes.height and rows["rows_out"] == out.quotes.height
+    assert rows["rows_in"] == rows["rows_out"] + rows["rows_quarantined"] and rows["rows_quarantined"] > 0
+    metrics = gates.metrics()
+    assert metrics["quality/rows_in"] == metrics["quality/rows_out"] + metrics["quality/rows_quarantined"]
+    assert any(f"rows in {rows['rows_in']}, rows out {rows['rows_out']}" in r.getMessage() for r in caplog.records)
+
+
+def null_adjustment_factor(m):
+    bad = (pl.col("Code") == VICTIM) & (pl.col("Date") == date(2021, 4, 1))
+    return _quotes(m, m.quotes.with_columns(
+        pl.when(bad).then(None).otherwise(pl.col("AdjustmentFactor")).alias("AdjustmentFactor")))
+
+
+def test_null_adjustment_factor_stops_default_and_lenient_reads_it_as_one(gates_for, market):
+    with pytest.raises(QualityGateError, match="invalid_adjustment") as info:
+        _run_market_gates(gates_for("default"), null_adjustment_factor(market))
+    assert "quality=lenient to read null factors as 1.0" in info.value.report.hints["invalid_adjustment"]
+    gates = gates_for("lenient")
+    out = _run_market_gates(gates, null_adjustment_factor(market))
+    assert out.quotes["AdjustmentFactor"].null_count() == 0 and out.quotes.height == market.quotes.height
+    assert [(c.check, c.action, c.count) for c in gates.reports["raw"].corrections] == [
+        ("invalid_adjustment", "filled", 1)]

@@ -22,6 +22,11 @@ class MarketData:
             (Code, Date) as columns ``oracle_h{h}``. Never given to a model.
         extras: optional further tables (e.g. ``statements``, ``investor_types``,
             ``margin``, ``short_ratio``) keyed by name, in canonical names.
+        calendar_name: where ``calendar`` came from: an exchange-calendars code (``XTKS``),
+            ``infer`` (sessions inferred from the data) or ``none`` (every quote date).
+        absent: optional quote columns the source did not deliver (e.g. a close-only file
+            has no Open, High, Low, Volume); present in ``quotes`` as nulls so every stage
+            sees one schema, and features and checks needing them are skipped.
     """
 
     quotes: pl.DataFrame
@@ -32,6 +37,8 @@ class MarketData:
     index: pl.DataFrame | None = None
     oracle: pl.DataFrame | None = None
     extras: dict[str, pl.DataFrame] = field(default_factory=dict)
+    calendar_name: str = "XTKS"
+    absent: tuple[str, ...] = ()
 
     @property
     def codes(self) -> list[str]:

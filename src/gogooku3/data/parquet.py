@@ -1,7 +1,15 @@
 """The user's own daily quotes from parquet (``data=parquet data.path=...``).
 
-Schema: see :mod:`gogooku3.schema` and the README. Nothing is cast silently: a column of
-the wrong type is an error naming the file and column, as are duplicate (Code, Date) rows.
+Schema: see :mod:`gogooku3.schema` and the README. This source reads, checks types and
+normalizes only: an unreadable file, a missing required column (Code, Date, Close), a
+column of the wrong type or a null key is a one-line error naming the file and column.
+Everything about content (duplicates, OHLC order, negative volume, jumps, off-calendar
+rows, missing adjustment factors) is left to the quality gates, which correct,
+quarantine or stop as ``quality`` says. Normalization: ints become floats, midnight
+datetimes dates, rows are sorted by (Code, Date) (stably: duplicates keep file order);
+an absent optional column is added as nulls and listed in ``MarketData.absent``, except
+an absent ``AdjustmentFactor``, which is 1.0 (no corporate actions) — null factors in a
+delivered column are kept for the ``invalid_adjustment`` check.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from gogooku3.data.calendar import sessions_series
+from gogooku3.data.calendar import parse_config_date, resolve_calendar
 from gogooku3.data.digest import combine_digests, file_sha256
 from gogooku3.data.market import MarketData
 from gogooku3.errors import DataError
@@ -22,8 +30,10 @@ from gogooku3.schema import (
     LISTED_REQUIRED,
     QUOTE_COLUMNS,
     QUOTE_DEFAULTS,
-    QUOTE_REQUIRED,
 )
+
+# What a file must have; the rest of the canonical quote columns are optional.
+PARQUET_REQUIRED = ("Code", "Date", "Close")
 
 NUMERIC = (pl.Float32, pl.Float64, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 
@@ -35,34 +45,41 @@ class ParquetMarketSource:
     path: str
     listed_path: str | None = None
     index_path: str | None = None
+    calendar: str = "infer"
+    infer_min_share: float = 0.5
+    end: str | None = None
 
     def load(self) -> MarketData:
         quotes_path = _existing(self.path, "data.path")
-        quotes = _conform(_read(quotes_path), QUOTE_COLUMNS, QUOTE_REQUIRED, quotes_path)
+        quotes = _conform(_read(quotes_path), QUOTE_COLUMNS, PARQUET_REQUIRED, quotes_path)
+        absent = tuple(k for k in QUOTE_COLUMNS if k not in quotes.columns and k not in QUOTE_DEFAULTS)
         quotes = quotes.with_columns(
-            [pl.lit(v, dtype=QUOTE_COLUMNS[k]).alias(k) for k, v in QUOTE_DEFAULTS.items() if k not in quotes.columns]
+            [pl.lit(QUOTE_DEFAULTS.get(k), dtype=QUOTE_COLUMNS[k]).alias(k) for k in QUOTE_COLUMNS
+             if k not in quotes.columns]
         ).select(list(QUOTE_COLUMNS))
-        quotes = quotes.with_columns(pl.col("AdjustmentFactor").fill_null(1.0))
         _check_keys(quotes, ("Code", "Date"), quotes_path)
-        quotes = quotes.sort("Code", "Date")
+        quotes = quotes.sort("Code", "Date", maintain_order=True)
+        end = parse_config_date(self.end, "end") if self.end else None
+        calendar = resolve_calendar(self.calendar, quotes, min_share=float(self.infer_min_share), end=end)
 
         parts = {"quotes": file_sha256(quotes_path)}
         listed = index = None
         if self.listed_path:
             path = _existing(self.listed_path, "data.listed_path")
             listed = _conform(_read(path), LISTED_COLUMNS, LISTED_REQUIRED, path)
-            _check_keys(listed, ("Code",), path)
+            _check_keys(listed, ("Code",), path, unique=True)
             parts["listed"] = file_sha256(path)
         if self.index_path:
             path = _existing(self.index_path, "data.index_path")
             index = _conform(_read(path), INDEX_COLUMNS, INDEX_REQUIRED, path).sort("Date")
-            _check_keys(index, ("Date",), path)
+            _check_keys(index, ("Date",), path, unique=True)
             parts["index"] = file_sha256(path)
 
-        dates = quotes.get_column("Date")
         return MarketData(
             quotes=quotes,
-            calendar=sessions_series(dates.min(), dates.max()),
+            calendar=calendar.sessions,
+            calendar_name=calendar.name,
+            absent=absent,
             digest=combine_digests(parts),
             source=str(quotes_path.resolve()),
             listed=listed,
@@ -112,10 +129,13 @@ def _conform(frame: pl.DataFrame, schema: dict, required: tuple[str, ...], path:
     return frame.with_columns(casts) if casts else frame
 
 
-def _check_keys(frame: pl.DataFrame, keys: tuple[str, ...], path: Path) -> None:
+def _check_keys(frame: pl.DataFrame, keys: tuple[str, ...], path: Path, unique: bool = False) -> None:
+    """Null keys are unusable (no row can be placed); duplicate quote keys are the gates' to judge."""
     nulls = [k for k in keys if frame.get_column(k).null_count()]
     if nulls:
         raise DataError(f"{path}: key column(s) {nulls} contain nulls")
+    if not unique:
+        return
     dupes = frame.filter(pl.struct(list(keys)).is_duplicated())
     if dupes.height:
         example = dupes.row(0, named=True)

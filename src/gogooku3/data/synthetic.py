@@ -83,8 +83,12 @@ class SyntheticMarketSource:
     horizons: tuple[int, ...] = (1, 5, 10, 20)
     components: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COMPONENTS, 1.0))
     extras: bool = False
+    calendar: str = "XTKS"
 
     def load(self) -> MarketData:
+        if str(self.calendar).upper() != "XTKS":
+            raise ConfigError(f"data.calendar={self.calendar}: the synthetic market is generated on the Tokyo "
+                              "calendar (its holidays and price limits); keep data.calendar=XTKS")
         market = generate_market(
             n_stocks=self.n_stocks,
             start=self.start,

@@ -14,6 +14,7 @@ per row), so everything else is computed in pieces whose size bounds the rest.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -29,6 +30,8 @@ from gogooku3.features.prepare import adjust
 from gogooku3.features.registry import GroupDef
 from gogooku3.features.spec import Feature
 from gogooku3.schema import CODE, DATE
+
+log = logging.getLogger("gogooku3.features")
 
 Plan = list[tuple[str, GroupDef, dict[str, Any]]]
 
@@ -85,6 +88,28 @@ def run_groups(ctx: FeatureContext, plan: Plan, progress: Progress | None = None
             progress.update(1, name)
 
 
+def _available(ctx: FeatureContext, name: str, feats: list[Feature]) -> list[Feature]:
+    """The features whose source columns the data has; the others are skipped with one log line.
+
+    A close-only file (``MarketData.absent`` = Open, High, Low, Volume) keeps its returns and
+    loses its bar-shape and volume features, rather than feeding all-null columns on.
+    """
+    absent = set(ctx.market.absent)
+    if not absent:
+        return feats
+    keep = [f for f in feats if not absent & set(f.spec.sources)]
+    if len(keep) < len(feats):
+        dropped = [f for f in feats if absent & set(f.spec.sources)]
+        needs = sorted(absent & set().union(*(f.spec.sources for f in dropped)))
+        if not ctx.quiet:
+            log.info("features: %s: %d feature(s) skipped, they need column(s) absent from the data (%s): %s",
+                     name, len(dropped), ", ".join(needs), ", ".join(f.name for f in dropped))
+        marker = f"{name} (features needing absent columns)"
+        if marker not in ctx.skipped:
+            ctx.skipped.append(marker)
+    return keep
+
+
 def _run_group(ctx: FeatureContext, name: str, group: GroupDef, params: dict[str, Any]) -> None:
     """Compute one group's features and place them beside ``ctx.frame`` (helpers are dropped).
 
@@ -96,7 +121,7 @@ def _run_group(ctx: FeatureContext, name: str, group: GroupDef, params: dict[str
     ctx.group = name
     base = ctx.frame
     before = set(base.collect_schema().names())
-    feats: list[Feature] = group.fn(ctx, **params)
+    feats: list[Feature] = _available(ctx, name, group.fn(ctx, **params))
     for f in feats:
         if f.name in ctx.specs or f.name in (CODE, DATE):
             raise ConfigError(f"features.groups.{name}: feature {f.name} already produced by another group")

@@ -62,7 +62,8 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
         run.log_config(config, overrides)
         run.set_tags({"git_sha": sha, "git_dirty": str(dirty).lower(), "data_digest": market.digest,
                       "code_digest": code_digest(Path(cfg.paths.root_dir)),
-                      "data": cfg.data.name, "model": cfg.model.name, "features": cfg.features.name})  # fmt: skip
+                      "data": cfg.data.name, "model": cfg.model.name, "features": cfg.features.name,
+                      "calendar": market.calendar_name})  # fmt: skip
         if (trial := current_trial_number()) is not None:
             run.set_tags({"optuna_trial": trial})
         run.log_environment()
@@ -130,7 +131,9 @@ def _load_market(cfg: Any, lineage: Lineage) -> MarketData:
     with lineage.step("ingest", params={"source": cfg.data.name}) as step:
         market = instantiate(cfg.data).load()
         step["outputs"]["quotes"] = {**describe_frame(market.quotes, digest=False), "data_digest": market.digest}
-    log.info("data: %d rows, %d codes, digest %s", market.quotes.height, len(market.codes), market.digest[:12])
+        step["outputs"]["calendar"] = {"name": market.calendar_name, "sessions": market.calendar.len()}
+    log.info("data: %d rows, %d codes, calendar %s, digest %s", market.quotes.height, len(market.codes),
+             market.calendar_name, market.digest[:12])
     return market
 
 

@@ -64,6 +64,7 @@ class QualityConfig:
     drop_incomplete_stocks: bool = False
     inf_to_null: bool = False
     winsorize_features: bool = False
+    fill_null_adjustment: bool = False  # read a null AdjustmentFactor as 1.0, recorded as a correction
     max_quarantine_ratio: float = 0.01
     # cleaning policies
     suspended_days: str = "keep"

@@ -35,6 +35,18 @@ if TYPE_CHECKING:
 GATES = ("raw", "processed", "features", "training_output", "predictions")
 
 
+def _first_per_key(market: MarketData) -> MarketData:
+    """``market`` with one row per (Code, Date), the first delivered; a WARNING when rows go."""
+    quotes = market.quotes
+    n_keys = quotes.select(pl.struct("Code", "Date").n_unique()).item() if quotes.height else 0
+    if n_keys == quotes.height:
+        return market
+    kept = quotes.unique(["Code", "Date"], keep="first", maintain_order=True)
+    log.warning("quality=off: %d rows repeat an earlier (Code, Date) and were dropped (first row per key kept); "
+                "quality=lenient quarantines them, quality=default stops on them", quotes.height - kept.height)
+    return dataclasses.replace(market, quotes=kept)
+
+
 class QualityGates:
     """Runs the gates and keeps their reports; see the module docstring."""
 
@@ -54,6 +66,7 @@ class QualityGates:
         self.reports: dict[str, GateReport] = {}
         self._validator: GxValidator | None = None
         self._raw_findings: RawFindings | None = None  # what raw learnt about the quotes it passed on
+        self.calendar_name: str | None = None  # named in off-calendar hints
 
     @classmethod
     def from_config(
@@ -78,15 +91,22 @@ class QualityGates:
     # --- the five gates -------------------------------------------------------------
 
     def raw(self, market: MarketData) -> tuple[MarketData, GateReport]:
-        """Gate 1 on quotes as delivered; may quarantine duplicate and impossible rows."""
+        """Gate 1 on quotes as delivered; may quarantine duplicate and impossible rows.
+
+        With the gates off, duplicate (Code, Date) rows would break every later stage:
+        the first row per key (in delivery order) is kept and the rest dropped with a
+        WARNING counting them (``quality=lenient`` quarantines them instead, ``default`` stops).
+        """
         if not self.enabled:
-            return market, self._skipped("raw")
+            return _first_per_key(market), self._skipped("raw")
         from gogooku3.quality.raw import check_raw
 
         started = time.perf_counter()
+        self.calendar_name = market.calendar_name
         calendar = self._calendar(market)
         expected = expected_session(calendar, self.expected_end)
-        evidence, outcome = check_raw(market.quotes, market.listed, calendar, expected, self.config)
+        evidence, outcome = check_raw(market.quotes, market.listed, calendar, expected, self.config,
+                                      absent=market.absent)
         report = GateReport(gate="raw", rows_in=market.quotes.height)
         self._raw_findings = outcome.findings if outcome is not None else None
         if outcome is not None:
@@ -102,13 +122,26 @@ class QualityGates:
         from gogooku3.quality.processed import check_processed
 
         started = time.perf_counter()
-        evidence, outcome = check_processed(market.quotes, self._calendar(market), self.config, self._raw_findings)
+        evidence, outcome = check_processed(market.quotes, self._calendar(market), self.config, self._raw_findings,
+                                            absent=market.absent)
         self._raw_findings = None
         report = GateReport(gate="processed", rows_in=market.quotes.height)
         market = dataclasses.replace(market, quotes=outcome.kept)
         self._record_rows(report, outcome.kept.height, outcome.quarantined, outcome.corrections)
         self._finish(report, evidence, started)
+        if (rows := self.row_counts()) is not None:
+            files = [r.quarantine_file for r in self.reports.values() if r.quarantine_file]
+            log.info("quality: rows in %d, rows out %d, rows quarantined %d%s", rows["rows_in"], rows["rows_out"],
+                     rows["rows_quarantined"], f" ({', '.join(files)})" if files else "")
         return market, report
+
+    def row_counts(self) -> dict[str, int] | None:
+        """Quote rows into gate 1, out of gate 2 and quarantined by either (in = out + quarantined)."""
+        raw, processed = self.reports.get("raw"), self.reports.get("processed")
+        if raw is None or processed is None or "skipped" in (raw.status, processed.status):
+            return None
+        return {"rows_in": raw.rows_in, "rows_out": processed.rows_out,
+                "rows_quarantined": raw.rows_quarantined + processed.rows_quarantined}
 
     def features(self, frame: pl.DataFrame, feature_names: list[str],
                  warmup: dict[str, int] | None = None) -> tuple[pl.DataFrame, GateReport]:
@@ -169,7 +202,8 @@ class QualityGates:
         return self._validator.build_docs() if self._validator is not None else None
 
     def metrics(self) -> dict[str, float]:
-        """``quality/<gate>/success_ratio`` and ``quality/<gate>/failed_expectations`` per gate run.
+        """``quality/<gate>/success_ratio``, ``/failed_expectations``, ``/quarantined_rows`` per gate run,
+        and ``quality/rows_in``, ``quality/rows_out``, ``quality/rows_quarantined`` over gates 1 and 2.
 
         Also writes the Data Docs, so ``out_dir`` is complete once metrics are logged.
         """
@@ -181,9 +215,22 @@ class QualityGates:
             out[f"quality/{gate}/success_ratio"] = report.success_ratio
             out[f"quality/{gate}/failed_expectations"] = float(len(report.failed))
             out[f"quality/{gate}/quarantined_rows"] = float(report.rows_quarantined)
+        for name, value in (self.row_counts() or {}).items():
+            out[f"quality/{name}"] = float(value)
         return out
 
     # --- internals ------------------------------------------------------------------
+
+    def _hints(self, report: GateReport, evidence: Evidence) -> dict[str, str]:
+        from gogooku3.quality.hints import hint_for
+        from gogooku3.quality.levels import load_levels
+
+        try:
+            levels = load_levels()
+        except Exception:  # conf/ not at hand (an installed package): hints without the levels
+            levels = {}
+        hints = {r.check: hint_for(r, evidence, report, levels, self.calendar_name) for r in report.failed}
+        return {k: v for k, v in hints.items() if v}
 
     def _calendar(self, market: MarketData) -> pl.Series:
         return self.calendar if self.calendar is not None else market.calendar
@@ -224,6 +271,7 @@ class QualityGates:
         report.notes.extend(evidence.notes)
         if report.failed:
             report.status = "failed"
+            report.hints = self._hints(report, evidence)
         elif any(c.action != "refused" for c in report.corrections):
             report.status = "corrected"
         else:
@@ -236,6 +284,7 @@ class QualityGates:
             report.timings["docs"] = time.perf_counter() - checked
         report.seconds = time.perf_counter() - started
         self.reports[report.gate] = report
+        report.report_file = str(self.out_dir / f"{report.gate}.json")
         report.write(self.out_dir / f"{report.gate}.json")
         if report.status == "corrected":
             log.warning("quality gate '%s' corrected the data: %s", report.gate,

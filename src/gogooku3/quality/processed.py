@@ -16,7 +16,8 @@ from gogooku3.quality.report import Correction
 
 
 def check_processed(quotes: pl.DataFrame, calendar: pl.Series, cfg: QualityConfig,
-                    findings: RawFindings | None = None) -> tuple[Evidence, RowOutcome]:
+                    findings: RawFindings | None = None,
+                    absent: tuple[str, ...] = ()) -> tuple[Evidence, RowOutcome]:
     """Apply the cleaning policies, then build gate 2's evidence on what remains.
 
     ``findings`` (from the raw gate, on these very quotes) spare sorting them and finding
@@ -72,8 +73,12 @@ def check_processed(quotes: pl.DataFrame, calendar: pl.Series, cfg: QualityConfi
     ev.sample("split_adjustment", inconsistent.select("Code", "Date", "prev_close", "Close", "move"),
               cfg.sample_rows)
 
-    columns = [c for c in cfg.completeness_columns if c in kept.columns]
-    missing = [c for c in cfg.completeness_columns if c not in kept.columns]
+    # Columns the source did not deliver at all (a close-only file) are not incomplete: they are absent.
+    skipped = [c for c in cfg.completeness_columns if c in absent]
+    if skipped:
+        ev.notes.append(f"completeness not checked for columns absent from the source: {', '.join(skipped)}")
+    columns = [c for c in cfg.completeness_columns if c in kept.columns and c not in absent]
+    missing = [c for c in cfg.completeness_columns if c not in kept.columns and c not in absent]
     n_missing = kept.select(
         (pl.col(c).null_count() + (_nan(kept, c).sum() if kept.schema[c].is_float() else 0)).alias(c)
         for c in columns

@@ -84,26 +84,32 @@ def _negative_parts(columns: list[str]) -> list[tuple[pl.Expr, str]]:
     return [(pl.col("Volume") < 0, "negative Volume"), (_turnover(columns) < 0, "negative TurnoverValue")]
 
 
-def _row_flags(columns: list[str], calendar: pl.Series) -> dict[str, pl.Expr]:
-    """Per correctable check (``ROW_CHECKS`` order), whether a row of sorted quotes fails it."""
+def _row_flags(columns: list[str], calendar: pl.Series, absent: tuple[str, ...] = ()) -> dict[str, pl.Expr]:
+    """Per correctable check (``ROW_CHECKS`` order), whether a row of sorted quotes fails it.
+
+    Columns the source did not deliver (``absent``, null throughout) are no evidence:
+    comparisons with them are null, hence not failures, and no price is "missing" from them.
+    """
+    prices = [p for p in PRICES if p not in absent] or ["Close"]
     traded = (pl.col("Volume").fill_null(0) > 0) | (_turnover(columns).fill_null(0) > 0)
     return {
         "duplicate_keys": same_code_as_previous() & (pl.col("Date") == pl.col("Date").shift(1)).fill_null(False),
         "off_calendar": ~pl.col("Date").is_in(calendar.implode()),
         "impossible_bar": pl.any_horizontal([cond.fill_null(False) for cond, _ in _bar_parts()]),
         "negative_volume": pl.any_horizontal([cond.fill_null(False) for cond, _ in _negative_parts(columns)]),
-        "null_price_with_trade": pl.any_horizontal([pl.col(p).is_null() for p in PRICES]) & traded,
+        "null_price_with_trade": pl.any_horizontal([pl.col(p).is_null() for p in prices]) & traded,
     }
 
 
-def failing_rows(quotes: pl.DataFrame, calendar: pl.Series) -> pl.LazyFrame:
+def failing_rows(quotes: pl.DataFrame, calendar: pl.Series, absent: tuple[str, ...] = ()) -> pl.LazyFrame:
     """Indices (column ``index``) of the rows of sorted quotes failing any correctable check."""
-    flags = _row_flags(quotes.columns, calendar)
+    flags = _row_flags(quotes.columns, calendar, absent)
     failing = pl.any_horizontal(c.fill_null(False) for c in flags.values())
     return quotes.lazy().select(failing.arg_true().alias("index"))
 
 
-def row_reasons(quotes: pl.DataFrame, calendar: pl.Series, failing: pl.Series) -> pl.DataFrame:
+def row_reasons(quotes: pl.DataFrame, calendar: pl.Series, failing: pl.Series,
+                absent: tuple[str, ...] = ()) -> pl.DataFrame:
     """Per row of sorted quotes, the first correctable check it fails and why (null when clean).
 
     Adds ``quarantine_check`` and ``quarantine_reason``; duplicates keep their first
@@ -113,7 +119,7 @@ def row_reasons(quotes: pl.DataFrame, calendar: pl.Series, failing: pl.Series) -
     """
     if not failing.len():
         return quotes.with_columns(pl.lit(None, pl.String).alias(CHECK), pl.lit(None, pl.String).alias(REASON))
-    flags = _row_flags(quotes.columns, calendar)
+    flags = _row_flags(quotes.columns, calendar, absent)
     rows = quotes.with_columns(cond.fill_null(False).alias(f"_{name}") for name, cond in flags.items())[failing]
     text = {
         "duplicate_keys": pl.lit("duplicate (Code, Date); first row kept"),
@@ -168,9 +174,16 @@ def check_raw(
     calendar: pl.Series,
     expected: date | None,
     cfg: QualityConfig,
+    absent: tuple[str, ...] = (),
 ) -> tuple[Evidence, RowOutcome | None]:
-    """Build gate 1's evidence; returns no outcome when the schema is too broken to go on."""
+    """Build gate 1's evidence; returns no outcome when the schema is too broken to go on.
+
+    ``absent``: optional columns the source did not deliver (``MarketData.absent``); the
+    checks that need them (bar order, stale bars without Volume) find nothing to judge.
+    """
     ev = Evidence()
+    if absent:
+        ev.notes.append(f"columns absent from the source, not checked: {', '.join(absent)}")
     schema = schema_table(quotes, QUOTE_COLUMNS, QUOTE_REQUIRED)
     ev.add("quotes_schema", schema, [schema_rule("quotes_schema", "quotes_schema", "quotes")])
     if listed is not None:
@@ -182,14 +195,21 @@ def check_raw(
 
     if "AdjustmentFactor" not in quotes.columns:
         quotes = quotes.with_columns(pl.lit(1.0).alias("AdjustmentFactor"))
+    filled: list[Correction] = []
+    n_null_af = quotes.get_column("AdjustmentFactor").null_count()
+    if cfg.fill_null_adjustment and n_null_af:  # a recorded correction, never a silent default
+        quotes = quotes.with_columns(pl.col("AdjustmentFactor").fill_null(1.0))
+        filled.append(Correction(check="invalid_adjustment", action="filled", count=int(n_null_af),
+                                 reason="null AdjustmentFactor read as 1.0 (no corporate action on that row)"))
     ordered = sort_by_code_date(quotes)
     failing, stats, moves = pl.collect_all([
-        failing_rows(ordered, calendar), _order_stats(ordered, cfg.sample_rows),
+        failing_rows(ordered, calendar, absent), _order_stats(ordered, cfg.sample_rows),
         big_moves(ordered.lazy(), cfg.max_abs_daily_return),
     ])
-    flagged = row_reasons(ordered, calendar, failing.to_series())
+    flagged = row_reasons(ordered, calendar, failing.to_series(), absent)
     allowed = {name: getattr(cfg, fix) for name, (_, fix, _) in ROW_CHECKS.items()}
     outcome = correct_rows(flagged, cfg, allowed)
+    outcome.corrections[:0] = filled
     kept = outcome.kept
     n = max(kept.height, 1)
 

@@ -52,6 +52,8 @@ class GateReport:
     timings: dict[str, float] = field(default_factory=dict)  # checks / validate / docs seconds
     data_docs: str | None = None
     quarantine_file: str | None = None
+    hints: dict[str, str] = field(default_factory=dict)  # check -> the setting that would change the decision
+    report_file: str | None = None
 
     @property
     def failed(self) -> list[RuleResult]:
@@ -62,10 +64,12 @@ class GateReport:
         return (len(self.results) - len(self.failed)) / len(self.results) if self.results else 1.0
 
     def message(self, max_samples: int = 3) -> str:
-        """One line: the gate, each failed expectation with its threshold, a few offending rows."""
+        """One line: the gate; per failed check the expectation, the observed figure, a few
+        offending rows and the setting that would change the decision; the quarantine file
+        and the reports."""
         parts = []
         for r in self.failed:
-            text = f"{r.check} [{r.dimension}] failed: {r.threshold}"
+            text = f"{r.check} [{r.dimension}] failed: expected {r.threshold}"
             if r.observed is not None:
                 text += f", observed {_short(r.observed)}"
             elif r.unexpected_count:
@@ -75,8 +79,14 @@ class GateReport:
             rows = self.samples.get(r.check)
             if rows:
                 text += " e.g. " + " | ".join(_row_text(row) for row in rows[:max_samples])
+            if self.hints.get(r.check):
+                text += " " + self.hints[r.check]
             parts.append(text)
-        where = f"; report {self.data_docs or ''}".rstrip() if self.data_docs else ""
+        where = f"; quarantine {self.quarantine_file or 'none (nothing moved)'}"
+        if self.report_file:
+            where += f"; report {self.report_file}"
+        if self.data_docs:
+            where += f"; docs {self.data_docs}"
         return (
             f"quality gate '{self.gate}' failed {len(self.failed)} of {len(self.results)} "
             f"expectations: " + "; ".join(parts) + where

@@ -49,11 +49,15 @@ class JQuantsSource:
     timeout_s: float = 30.0
     progress: bool = True
     fsync: bool = True
+    calendar: str = "XTKS"  # sessions from J-Quants' own /markets/calendar (the Tokyo exchange)
     api_key: ApiKey | None = field(default=None, repr=False)  # programmatic use only
     summary: IngestSummary | None = field(default=None, init=False, repr=False)
 
     def load(self) -> MarketData:
         start, end = parse_config_date(self.start, "start"), parse_config_date(self.end, "end")
+        if str(self.calendar).upper() != "XTKS":
+            raise ConfigError(f"data.calendar={self.calendar}: J-Quants serves the Tokyo exchange, whose sessions "
+                              "come from its /markets/calendar; keep data.calendar=XTKS")
         if start > end:
             raise ConfigError(f"data.start={start} is after data.end={end}")
         names = tuple(dict.fromkeys(["calendar", *self.endpoints]))
@@ -120,7 +124,8 @@ def build_market(
     extras = {name: frame.sort(list(ENDPOINTS[name].sort)) for name, frame in extras.items()}
     digest = snapshot.digest(parts)
     return MarketData(
-        quotes=quotes, calendar=sessions, digest=digest, source="", listed=listed, index=index, extras=extras
+        quotes=quotes, calendar=sessions, digest=digest, source="", listed=listed, index=index, extras=extras,
+        calendar_name="XTKS",
     )
 
 
