@@ -22,6 +22,7 @@ from gogooku3.tracking.redact import redact_overrides
 from gogooku3.tracking.summary import RunInfo
 
 log = logging.getLogger(__name__)
+MIN_ORACLE_TSTAT = 2.0  # oracle_capture is reported where the oracle's RankIC t-stat reaches this
 
 
 def instantiate(node: Any, **kwargs: Any) -> Any:
@@ -269,8 +270,9 @@ def _evaluate(
             # With no planted signal the oracle is constant: its correlations are undefined, not 0.
             metrics.update({f"test/oracle_{k}": v for k, v in oracle_scores.items() if v == v})
             for h in horizons:
-                attainable = oracle_scores[f"rank_ic_h{h}"]
-                if attainable == attainable and attainable != 0:
+                attainable, t = oracle_scores[f"rank_ic_h{h}"], oracle_scores[f"rank_ic_tstat_h{h}"]
+                # A share of an oracle indistinguishable from zero (short test window) is noise.
+                if attainable == attainable and attainable > 0 and abs(t) >= MIN_ORACLE_TSTAT:
                     metrics[f"test/oracle_capture_h{h}"] = scores[f"rank_ic_h{h}"] / attainable
         step["outputs"]["metrics"] = {k: v for k, v in metrics.items() if "rank_ic_h" in k}
 
