@@ -274,7 +274,7 @@ def test_check_optimized_metric_accepts_names_of_the_run():
 # The parent run's metric contract (README "Metrics"): extend, never rename.
 CONTRACT_TEST = ("rank_ic", "ic", "rank_icir", "icir", "rank_ic_tstat", "hit_rate", "sharpe", "annual_return",
                  "max_drawdown", "turnover", "n_days", "gross_sharpe", "gross_annual_return", "annual_cost",
-                 "oracle_rank_ic", "oracle_capture")  # fmt: skip
+                 "oracle_rank_ic")  # fmt: skip
 CONTRACT_VAL = ("rank_ic", "best_iteration")
 
 
@@ -283,5 +283,7 @@ def test_metric_names_follow_one_scheme(finished_run):
     names = {c.removeprefix("metrics.") for c in run.index if c.startswith("metrics.") and run[c] == run[c]}
     for h in HORIZONS:
         assert {f"test/{m}_h{h}" for m in CONTRACT_TEST} | {f"val/{m}_h{h}" for m in CONTRACT_VAL} <= names, h
+        # The captured share exists where the oracle itself is distinguishable from zero.
+        assert (f"test/oracle_capture_h{h}" in names) == (abs(run[f"metrics.test/oracle_rank_ic_tstat_h{h}"]) >= 2), h
     assert {n.split("/")[0] for n in names} <= {"test", "val", "quality", "train"}, sorted(names)
     assert all(re.fullmatch(r"(test|val)/[a-z_]+_h\d+", n) for n in names if not n.startswith("quality/"))
