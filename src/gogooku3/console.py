@@ -37,6 +37,8 @@ NOISY_RECORDS = (
     ("mlflow.pytorch", "Saving pytorch model by Pickle"),  # the project logs its own nn.Module on purpose
 )
 PROGRESS_ENV = "GOGOOKU3_PROGRESS"
+# A short bar and no rate, so the postfix (current horizon, epoch metrics) fits the line.
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} {unit} [{elapsed}<{remaining}]{postfix}"
 
 log = logging.getLogger("gogooku3")
 
@@ -113,7 +115,8 @@ class Progress:
         if self.mode == "bar":
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True, file=sys.stderr)
+            self._bar = tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True, file=sys.stderr,
+                             bar_format=BAR_FORMAT)  # fmt: skip
 
     def add_total(self, n: int) -> None:
         self.total = (self.total or 0) + int(n)
