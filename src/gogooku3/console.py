@@ -6,8 +6,8 @@ stderr handler next to the root's, so every line prints twice; MLflow installs i
 at INFO), so :func:`quiet_third_party` re-applies the levels right after such imports.
 
 :class:`Progress` is a bar on a terminal and, elsewhere (CI, captured ``make train``),
-a log line at most every ``every`` seconds, so quick phases print nothing and a long one
-a few lines. ``GOGOOKU3_PROGRESS=bar|log|off`` forces a mode.
+a log line after 30 s, 90 s, 210 s, ..., so quick phases print nothing and a long one a
+few lines. ``GOGOOKU3_PROGRESS=bar|log|off`` forces a mode.
 """
 
 from __future__ import annotations
