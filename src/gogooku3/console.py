@@ -6,8 +6,8 @@ stderr handler next to the root's, so every line prints twice; MLflow installs i
 at INFO), so :func:`quiet_third_party` re-applies the levels right after such imports.
 
 :class:`Progress` is a bar on a terminal and, elsewhere (CI, captured ``make train``),
-a log line at most every ``every`` seconds, so quick phases print nothing and a long one
-a few lines. ``GOGOOKU3_PROGRESS=bar|log|off`` forces a mode.
+a log line after 30 s, 90 s, 210 s, ..., so quick phases print nothing and a long one a
+few lines. ``GOGOOKU3_PROGRESS=bar|log|off`` forces a mode.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ NOISY_RECORDS = (
     ("mlflow.pytorch", "Saving pytorch model by Pickle"),  # the project logs its own nn.Module on purpose
 )
 PROGRESS_ENV = "GOGOOKU3_PROGRESS"
+# A short bar and no rate, so the postfix (current horizon, epoch metrics) fits the line.
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} {unit} [{elapsed}<{remaining}]{postfix}"
 
 log = logging.getLogger("gogooku3")
 
@@ -113,7 +115,8 @@ class Progress:
         if self.mode == "bar":
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True, file=sys.stderr)
+            self._bar = tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True, file=sys.stderr,
+                             bar_format=BAR_FORMAT)  # fmt: skip
 
     def add_total(self, n: int) -> None:
         self.total = (self.total or 0) + int(n)

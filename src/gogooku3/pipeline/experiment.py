@@ -291,4 +291,3 @@ def _evaluate(
     daily.write_parquet(run_dir / "daily_ic.parquet")
     run.log_artifact(run_dir / "daily_ic.parquet", "evaluation")
     return metrics
-

@@ -300,6 +300,8 @@ class OptunaSweeperImpl:
             wait_for_running(study, poll_s=float(self.heartbeat_interval or 5), timeout_s=self.wait_timeout)
             self._check_failure_rate(study)
             print(study_summary(study, space, parent.run_id if parent is not None else None), flush=True)
+            if parent is not None:
+                print(self._where(parent, uri), flush=True)
         except BaseException:
             status = "FAILED"
             raise
@@ -311,6 +313,15 @@ class OptunaSweeperImpl:
                     log.error("could not finalize the MLflow parent run: %s", _first_line(exc))
             self._write_results(study)
         return results
+
+    def _where(self, parent: Any, uri: str) -> str:
+        """The parent run's UI address and the command that serves the UI."""
+        from gogooku3.tracking.summary import RunInfo, ui_command, ui_url
+
+        lines = [f"Sweep in the MLflow UI: {ui_url(RunInfo(parent.run_id, str(parent.experiment_id), uri))}"]
+        if command := ui_command(uri, self._root() / "outputs" / "mlflow.db"):
+            lines.append(f"Open the UI with:      {command}")
+        return "\n".join(lines)
 
     def _check_failure_rate(self, study: Any) -> None:
         from optuna.trial import TrialState
