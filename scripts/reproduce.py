@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # runnable before `pip install -e .`
 
-from gogooku3.sweep.reproduce import main  # noqa: E402
+from gogooku3.tools.reproduce import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -76,3 +76,62 @@ def test_malformed_lineage_is_a_one_line_error(tmp_path, lineage, message):
     assert str(info.value) == message or str(info.value).startswith(message)
     assert "\n" not in str(info.value)
     assert not (tmp_path / "x.png").exists()
+
+
+def _wide_lineage(folds: int = 5) -> dict:
+    """A pipeline with many folds, long labels and an external source: what crowds a graph."""
+    steps = [{"name": "ingest", "inputs": ["s3://bucket/a/very/long/prefix/of/daily/quotes/2024/quotes.parquet"],
+              "outputs": {"quotes": {"rows": 12_345_678, "columns": 9, "date_range": ["2015-01-05", "2024-12-30"],
+                                     "data_digest": "ab" * 32}}},  # fmt: skip
+             {"name": "features", "inputs": ["ingest"], "outputs": {"features": {"rows": 12_345_678, "columns": 431}}},
+             {"name": "split", "inputs": ["ingest"], "outputs": {"folds": [{}] * folds}}]
+    for k in range(folds):
+        metrics = {f"val/rank_ic_h{h}": 0.01 * h for h in (1, 5, 10, 20)}
+        steps.append({"name": f"train_fold{k}", "inputs": ["split", "features"], "seconds": 12.5,
+                      "outputs": {"validation": metrics}})  # fmt: skip
+        steps.append({"name": f"predict_fold{k}", "inputs": [f"train_fold{k}"],
+                      "outputs": {"predictions": {"rows": 98_765, "columns": 10, "date_range": ["2024-01-04", "2024-12-30"]}}})  # fmt: skip
+    steps.append({"name": "evaluate", "inputs": [f"predict_fold{k}" for k in range(folds)],
+                  "outputs": {"metrics": {f"test/oracle_capture_h{h}": 0.5 for h in (1, 5, 10, 20)}}})  # fmt: skip
+    return {"run": {"git_sha": "0123456789abcdef0123", "git_dirty": True}, "steps": steps}
+
+
+@pytest.mark.parametrize("folds", [1, 5, 12])
+def test_no_two_labels_overlap(folds):
+    import matplotlib.pyplot as plt
+
+    from gogooku3.tracking.lineage_plot import draw_lineage
+
+    fig, boxes = draw_lineage(_wide_lineage(folds))
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        extents = {name: box.get_bbox_patch().get_window_extent(renderer) for name, box in boxes.items()}
+        from matplotlib.text import Annotation
+
+        (title,) = [t for t in fig.axes[0].texts if not isinstance(t, Annotation) and t not in boxes.values()]
+        extents["(title)"] = title.get_window_extent(renderer)
+        figure = fig.bbox
+        names = sorted(extents)
+        for i, a in enumerate(names):
+            box = extents[a]
+            assert figure.x0 <= box.x0 and box.x1 <= figure.x1 and figure.y0 <= box.y0 and box.y1 <= figure.y1, a
+            for b in names[i + 1 :]:
+                assert not box.overlaps(extents[b]), (a, b)
+    finally:
+        plt.close(fig)
+
+
+def test_labels_wrap_and_keep_a_readable_font():
+    from gogooku3.tracking.lineage_plot import FONT_SIZE, WRAP, draw_lineage
+
+    import matplotlib.pyplot as plt
+
+    fig, boxes = draw_lineage(_wide_lineage(2))
+    try:
+        assert FONT_SIZE >= 8
+        lines = [line for box in boxes.values() for line in box.get_text().splitlines()]
+        assert max(len(line) for line in lines) <= WRAP
+        assert any("quotes.parquet" in line for line in lines)  # the long source name is wrapped, not cut
+    finally:
+        plt.close(fig)

@@ -76,6 +76,7 @@ def test_process_alive_tells_a_dead_or_reused_pid():
         assert not process_alive(os.getpid(), me[PROC_TAG] + "0")
 
 
+@pytest.mark.slow
 def test_store_opened_by_three_processes_at_once(tmp_path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     code = (

@@ -26,5 +26,7 @@ def test_publish_view_writes_the_shared_view_tag(tmp_path):
     assert publish_view(client, experiment, ["test/rank_ic_h1", "test/sharpe_h1", "test/ic_h1"]) == [
         "test/rank_ic_h1", "test/sharpe_h1"]  # fmt: skip
     state = json.loads(client.get_experiment(experiment).tags[VIEW_TAG_PREFIX + "headline"])
-    assert state == {"selectedColumns": ["metrics.`test/rank_ic_h1`", "metrics.`test/sharpe_h1`"]}
+    assert state["selectedColumns"] == ["metrics.`test/rank_ic_h1`", "metrics.`test/sharpe_h1`"]
+    assert state["columnOrder"][-2:] == state["selectedColumns"] and "attributes.`Run Name`" in state["columnOrder"]
+    assert set(state["columnWidths"]) == {"attributes.`Run Name`", *state["selectedColumns"]}
     assert view_url("http://127.0.0.1:5000/", experiment).endswith(f"/#/experiments/{experiment}/runs?viewStateShareKey=headline")

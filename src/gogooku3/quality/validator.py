@@ -22,6 +22,7 @@ from great_expectations.data_context.types.resource_identifiers import (  # noqa
 
 from gogooku3.console import quiet_third_party  # noqa: E402
 from gogooku3.quality.evidence import Evidence, Rule  # noqa: E402
+from gogooku3.quality.offline_docs import make_offline  # noqa: E402
 from gogooku3.quality.report import RuleResult  # noqa: E402
 
 quiet_third_party()  # some GE modules pin their loggers at INFO on import
@@ -102,6 +103,7 @@ class GxValidator:
         if new or suites or not self.docs_index.exists():
             self.context.build_data_docs(site_names=["quality"], resource_identifiers=[*new, *suites],
                                          build_index=True)
+            make_offline(self.docs_dir)  # CDN assets -> files stored with the report
         self._rendered.update(new)
         self._new_suites.clear()
         return self.docs_index

@@ -2,7 +2,8 @@
 
 Each pipeline step is a box (name, seconds, and per output: rows x columns, date range,
 digest); an arrow joins every step named in another step's ``inputs`` to that step.
-Columns are dependency depth, so data flows left to right.
+Columns are dependency depth, so data flows left to right; boxes are measured before they
+are placed, so labels never overlap.
 """
 
 from __future__ import annotations
@@ -79,8 +80,29 @@ def lineage_graph(lineage: dict[str, Any]) -> LineageGraph:
     return LineageGraph(names + sorted(external), edges, depth, labels, external)
 
 
-def render_lineage(lineage: dict[str, Any], path: Path) -> Path:
-    """Draw ``lineage`` as a left-to-right graph and save it as a PNG at ``path``."""
+FONT_SIZE = 9  # points: readable where the MLflow UI shows the PNG at its own size
+DPI = 100
+WRAP = 44  # characters per label line; longer lines wrap
+GAP_X, GAP_Y, MARGIN = 0.8, 0.35, 0.3  # inches between columns, between boxes, around the graph
+
+
+def _wrapped(label: str) -> str:
+    import textwrap
+
+    lines = []
+    for line in label.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.extend(textwrap.wrap(line, WRAP, subsequent_indent=indent + "  ", break_on_hyphens=False) or [""])
+    return "\n".join(lines)
+
+
+def draw_lineage(lineage: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The lineage figure and its step boxes (matplotlib texts) by name.
+
+    Boxes are measured first, then placed: each column as wide as its widest box, each box
+    below the previous one with a gap, so no two labels overlap whatever their length; the
+    figure is sized to the result.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -90,43 +112,65 @@ def render_lineage(lineage: dict[str, Any], path: Path) -> Path:
     columns: dict[int, list[str]] = {}
     for name in graph.nodes:
         columns.setdefault(graph.depth[name], []).append(name)
-    tallest = max((len(v) for v in columns.values()), default=1)
-    width, height = 3.4 * max(len(columns), 1), 1.9 * tallest + 1.0
-    fig, ax = plt.subplots(figsize=(max(width, 6.0), max(height, 3.0)))
-    position = {  # each column centred on y = 0
-        name: (col * 3.4, ((len(names) - 1) / 2 - row) * 1.9)
-        for col, names in columns.items()
-        for row, name in enumerate(names)
-    }
+    fig = plt.figure(figsize=(8, 6), dpi=DPI)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.axis("off")
     boxes = {}
-    for name, (x, y) in position.items():
+    for name in graph.nodes:
         external = name in graph.external
         boxes[name] = ax.text(
-            x, y, graph.labels[name], ha="center", va="center", fontsize=7, family="monospace",
+            0, 0, _wrapped(graph.labels[name]), ha="center", va="center", fontsize=FONT_SIZE, family="monospace",
             bbox={"boxstyle": "round,pad=0.4", "fc": "#eeeeee" if external else "#dbe9f6",
                   "ec": "#888888" if external else "#2c6fbb"},
         )  # fmt: skip
-    xs = [p[0] for p in position.values()] or [0.0]
-    ys = [p[1] for p in position.values()] or [0.0]
-    ax.set_xlim(min(xs) - 1.8, max(xs) + 1.8)
-    ax.set_ylim(min(ys) - 1.1, max(ys) + 1.1)
-    ax.axis("off")
-    fig.canvas.draw()  # lays the text boxes out, so arrows can run edge to edge
-    to_data = ax.transData.inverted()
-    extent = {name: to_data.transform(box.get_bbox_patch().get_window_extent()) for name, box in boxes.items()}
+    fig.canvas.draw()  # sizes each box patch around its text
+    renderer = fig.canvas.get_renderer()
+    size = {}  # inches; text size does not depend on the figure's size, only on its dpi
+    for name, box in boxes.items():
+        extent = box.get_bbox_patch().get_window_extent(renderer)
+        size[name] = (extent.width / DPI, extent.height / DPI)
+    widths = {c: max(size[n][0] for n in names) for c, names in columns.items()}
+    heights = {c: sum(size[n][1] for n in names) + GAP_Y * (len(names) - 1) for c, names in columns.items()}
+    order = sorted(columns)
+    total_w = sum(widths.values()) + GAP_X * (len(order) - 1) + 2 * MARGIN
+    title_h = 0.4
+    total_h = max(heights.values(), default=1.0) + 2 * MARGIN + title_h
+    position: dict[str, tuple[float, float]] = {}
+    x = MARGIN
+    for col in order:
+        centre_x = x + widths[col] / 2
+        y = MARGIN + (max(heights.values()) + heights[col]) / 2  # columns centred vertically, top down
+        for name in columns[col]:
+            height = size[name][1]
+            position[name] = (centre_x, y - height / 2)
+            y -= height + GAP_Y
+        x += widths[col] + GAP_X
+    fig.set_size_inches(total_w, total_h)
+    ax.set_xlim(0, total_w)
+    ax.set_ylim(0, total_h)  # with the axes filling the figure, one data unit is one inch
+    for name, box in boxes.items():
+        box.set_position(position[name])
     for src, dst in graph.edges:
-        (_, _), (src_right, _) = extent[src]
-        (dst_left, _), (_, _) = extent[dst]
+        (sx, sy), (dx, dy) = position[src], position[dst]
         ax.annotate(
-            "", xy=(dst_left, position[dst][1]), xytext=(src_right, position[src][1]),
+            "", xy=(dx - size[dst][0] / 2, dy), xytext=(sx + size[src][0] / 2, sy),
             arrowprops={"arrowstyle": "-|>", "color": "#555555", "shrinkA": 1, "shrinkB": 1},
         )  # fmt: skip
     run = lineage.get("run") or {}
     if run.get("git_sha"):
         dirty = " (dirty)" if run.get("git_dirty") else ""
-        ax.set_title(f"lineage  code {_short(run['git_sha'])}{dirty}", fontsize=9)
+        ax.text(total_w / 2, total_h - title_h / 2 - MARGIN / 2, f"lineage  code {_short(run['git_sha'])}{dirty}",
+                ha="center", va="center", fontsize=FONT_SIZE + 1)  # fmt: skip
+    return fig, boxes
+
+
+def render_lineage(lineage: dict[str, Any], path: Path) -> Path:
+    """Draw ``lineage`` as a left-to-right graph and save it as a PNG at ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig, _ = draw_lineage(lineage)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path

@@ -32,9 +32,22 @@ def headline_metrics(names: Iterable[str]) -> list[str]:
     return ([OBJECTIVE] if OBJECTIVE in names else []) + ordered
 
 
+NAME_COLUMN = "attributes.`Run Name`"
+# The table's leading columns as MLflow names them: selection box, name, created, duration.
+LEADING = ("0", NAME_COLUMN, "runDateAndNestInfo", "duration")
+NAME_WIDTH = 460  # px: model, data, trial number and the first overrides of a run name
+METRIC_WIDTH = 125  # px: a metric's whole header
+
+
 def view_state(metrics: Iterable[str]) -> dict[str, Any]:
-    """The runs-table UI state MLflow loads from a shared view: these metric columns shown."""
-    return {"selectedColumns": [f"metrics.`{name}`" for name in metrics]}
+    """The runs-table UI state MLflow loads from a shared view: these metric columns, in this
+    order, and a name column wide enough to read the overrides (MLflow applies widths by order)."""
+    columns = [f"metrics.`{name}`" for name in metrics]
+    return {
+        "selectedColumns": columns,
+        "columnOrder": [*LEADING, *columns],
+        "columnWidths": {NAME_COLUMN: NAME_WIDTH, **{c: METRIC_WIDTH for c in columns}},
+    }
 
 
 def view_url(ui_url: str, experiment_id: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gogooku3.errors import GogookuError
-from gogooku3.sweep.runs import REPO, client_for, default_tracking_uri, fmt, format_table, get_run
+from gogooku3.tools.runs import REPO, client_for, default_tracking_uri, fmt, format_table, get_run
 
 # Overrides that belong to the original launch, not to the run's content.
 DROPPED_PREFIXES = ("tracking.parent_run_id=", "hparams_search=", "hydra.", "+hydra.", "++hydra.", "tracking.run_name=")

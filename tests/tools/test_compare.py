@@ -57,7 +57,7 @@ def compare(*args):
 
 def compare_here(capsys, *args):
     """The same entry point in-process (saves the interpreter start-up)."""
-    from gogooku3.sweep.compare import main
+    from gogooku3.tools.compare import main
 
     code = main(list(args))
     captured = capsys.readouterr()
@@ -65,7 +65,7 @@ def compare_here(capsys, *args):
 
 
 def test_experiment_table_shows_differing_params_contract_metrics_digest_and_code(store):
-    out = compare("--tracking-uri", store["uri"])
+    out = compare("--tracking-uri", store["uri"], "--wide")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     header = lines[0].split()
@@ -80,7 +80,7 @@ def test_experiment_table_shows_differing_params_contract_metrics_digest_and_cod
 
 
 def test_sweep_table_lists_trials_in_order_with_states(store, capsys):
-    out = compare_here(capsys, "--tracking-uri", store["uri"], "--parent", store["parent"])
+    out = compare_here(capsys, "--tracking-uri", store["uri"], "--parent", store["parent"], "--wide")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("sweep train-abc") and "best trial 1 value 0.3" in lines[0]
@@ -110,3 +110,56 @@ def test_unknown_experiment_is_one_line_and_exit_2(store, capsys):
 def test_unknown_parent_is_one_line_and_exit_2(store, capsys):
     out = compare_here(capsys, "--tracking-uri", store["uri"], "--parent", "0" * 32)
     assert out.returncode == 2 and out.stderr.strip().startswith("compare_runs: error: run '000")
+
+
+@pytest.fixture
+def crowded(tmp_path):
+    """Six runs with long names, eight varying params and every headline metric at four horizons."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    exp = client.create_experiment("gogooku3", artifact_location=(tmp_path / "artifacts").as_uri())
+    keys = [f"model.params.{k}" for k in ("learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction",
+                                           "bagging_fraction", "lambda_l2", "lambda_l1", "max_depth")]  # fmt: skip
+    for n in range(6):
+        run = client.create_run(exp, run_name="lightgbm·synthetic·" + ",".join(f"{k}={n}" for k in keys),
+                                tags={"git_sha": "f" * 40, "git_dirty": "true", "data_digest": "a" * 64})
+        for i, key in enumerate(keys):
+            client.log_param(run.info.run_id, key, str(0.123456789 * (n + 1) * (i + 1)))
+        for h in (1, 5, 10, 20):
+            for name in ("rank_ic", "sharpe", "rank_icir"):
+                client.log_metric(run.info.run_id, f"test/{name}_h{h}", -0.0123456789 * (n + 1) * h)
+        client.log_metric(run.info.run_id, "val/rank_ic_h1", 0.0123456789)
+        client.set_terminated(run.info.run_id)
+    return uri
+
+
+def test_default_table_fits_120_columns_and_says_what_is_left_out(crowded, capsys):
+    out = compare_here(capsys, "--tracking-uri", crowded)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 120, max(lines, key=len)
+    header = lines[0].split()
+    assert header[:3] == ["run", "name", "status"] and header[-2:] == ["data", "code"]
+    assert {"v.ric_h1", "ric_h1", "shp_h1"} <= set(header)  # the headline metrics come first
+    assert len(lines) >= 2 + 6 and all(len(row.split()) == len(header) for row in lines[2:8])
+    assert any(line.startswith("metrics: ric=rank_ic") for line in lines)
+    note = " ".join(line for line in lines if line.startswith("not shown") or lines.index(line) > 8)
+    assert "--wide" in note and "test/rank_ic_h20" in note  # what did not fit is named in full
+
+
+def test_width_and_wide(crowded, capsys):
+    narrow = compare_here(capsys, "--tracking-uri", crowded, "--width", "80").stdout.splitlines()
+    assert max(len(line) for line in narrow) <= 80
+    wide = compare_here(capsys, "--tracking-uri", crowded, "--wide", "--metrics", "test/*").stdout.splitlines()
+    header = wide[0].split()
+    assert max(len(line) for line in wide) > 120 and "model.params.max_depth" in header and "test/rank_icir_h20" in header
+    assert all(len(row.split()) == len(header) for row in wide[2:])
+
+
+def test_csv_to_stdout_is_the_full_table(crowded, capsys):
+    out = compare_here(capsys, "--tracking-uri", crowded, "--csv", "-")
+    rows = list(csv.DictReader(out.stdout.splitlines()))
+    assert len(rows) == 6 and len(rows[0]["run"]) == 32 and rows[0]["git_sha"] == "f" * 40 + "+dirty"
+    assert float(rows[0]["test/rank_ic_h1"]) == pytest.approx(-0.0123456789 * 1)
