@@ -306,3 +306,13 @@ def test_null_adjustment_factor_stops_default_and_lenient_reads_it_as_one(gates_
     assert out.quotes["AdjustmentFactor"].null_count() == 0 and out.quotes.height == market.quotes.height
     assert [(c.check, c.action, c.count) for c in gates.reports["raw"].corrections] == [
         ("invalid_adjustment", "filled", 1)]
+
+
+def test_refused_quarantine_names_max_quarantine_ratio(gates_for, market):
+    gates = gates_for("lenient", "quality.max_bad_bar_ratio=0", "quality.max_quarantine_ratio=0")
+    with pytest.raises(QualityGateError) as info:
+        _run_market_gates(gates, high_below_low(market))
+    hint = info.value.report.hints["impossible_bar"]
+    assert "quality.max_bad_bar_ratio=" in hint and "quality.max_quarantine_ratio=0.00035 to let the 1 rows" in hint
+    retry = gates_for("lenient", "quality.max_bad_bar_ratio=0", "quality.max_quarantine_ratio=0.00035")
+    assert _run_market_gates(retry, high_below_low(market)).quotes.height == market.quotes.height - 1
