@@ -306,3 +306,27 @@ def test_null_adjustment_factor_stops_default_and_lenient_reads_it_as_one(gates_
     assert out.quotes["AdjustmentFactor"].null_count() == 0 and out.quotes.height == market.quotes.height
     assert [(c.check, c.action, c.count) for c in gates.reports["raw"].corrections] == [
         ("invalid_adjustment", "filled", 1)]
+
+
+def test_refused_quarantine_names_max_quarantine_ratio(gates_for, market):
+    gates = gates_for("lenient", "quality.max_bad_bar_ratio=0", "quality.max_quarantine_ratio=0")
+    with pytest.raises(QualityGateError) as info:
+        _run_market_gates(gates, high_below_low(market))
+    hint = info.value.report.hints["impossible_bar"]
+    assert "quality.max_bad_bar_ratio=" in hint and "quality.max_quarantine_ratio=0.00035 to let the 1 rows" in hint
+    retry = gates_for("lenient", "quality.max_bad_bar_ratio=0", "quality.max_quarantine_ratio=0.00035")
+    assert _run_market_gates(retry, high_below_low(market)).quotes.height == market.quotes.height - 1
+
+
+def test_feature_and_output_failures_name_their_setting(gates_for, market):
+    gates = gates_for("default")
+    frame, features = make_features(market)
+    with pytest.raises(QualityGateError) as info:
+        gates.features(frame.with_columns(pl.lit(None, pl.Float64).alias("ret_5d")), features)
+    assert "quality.max_feature_missing_ratio=1" in info.value.report.hints["feature_missing"]
+    assert info.value.report.hints["feature_missing"] in str(info.value)
+    preds = make_predictions(market).with_columns(pl.lit(0.001).alias("pred_h5"))
+    with pytest.raises(QualityGateError) as info:
+        gates.training_output(preds, GOOD_METRICS, HORIZONS)
+    hints = info.value.report.hints
+    assert any("quality.min_prediction_std=" in h or "quality.max_collapsed_date_ratio=" in h for h in hints.values())

@@ -84,8 +84,8 @@ def hint_for(result: RuleResult, evidence: Evidence, report: GateReport, levels:
         options.append(also)
     refused = [c for c in report.corrections if c.action == "refused"]
     if hint.fix and refused:
-        options.append(f"quality.max_quarantine_ratio above {refused[0].count / max(report.rows_in, 1):.3g} "
-                       f"to let {refused[0].count} rows be quarantined")
+        options.append(f"quality.max_quarantine_ratio={_up(refused[0].count / max(report.rows_in, 1))} "
+                       f"to let the {refused[0].count} rows be quarantined")
     lenient = levels.get("lenient", {})
     if hint.fix and lenient.get(hint.fix) and not refused:
         options.append(f"quality=lenient to {FIX_VERBS.get(hint.fix, 'quarantine')} and go on")
