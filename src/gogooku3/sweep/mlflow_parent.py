@@ -186,6 +186,13 @@ class SweepParent:
             self.client.set_tag(run.info.run_id, STATE_TAG, "FAIL")
             self.client.set_tag(run.info.run_id, "fail_reason", "worker died")
             self.client.set_terminated(run.info.run_id, "KILLED")
+            folds = self.client.search_runs(  # the trial's per-fold child runs died with it
+                [self.experiment_id],
+                filter_string=f"tags.`{PARENT_TAG}` = '{run.info.run_id}' and attributes.status = 'RUNNING'",
+            )
+            for fold in folds:
+                self.client.set_tag(fold.info.run_id, "fail_reason", "worker died")
+                self.client.set_terminated(fold.info.run_id, "KILLED")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

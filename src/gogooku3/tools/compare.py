@@ -42,7 +42,8 @@ def collect_runs(client: Any, experiment: str | None, parent: str | None, max_ru
         known = sorted(e.name for e in client.search_experiments())
         raise GogookuError(f"--experiment {experiment!r}: no such experiment in {client.tracking_uri}; known: {known}")
     runs = client.search_runs([found.experiment_id], max_results=max_runs, order_by=["attributes.start_time ASC"])
-    return [r for r in runs if r.data.tags.get("sweep") != "optuna"], None
+    # Sweep parents and per-fold child runs (tag ``fold``) are not runs to compare.
+    return [r for r in runs if r.data.tags.get("sweep") != "optuna" and "fold" not in r.data.tags], None
 
 
 def _horizon_order(name: str) -> tuple[str, int, str]:
