@@ -1,15 +1,18 @@
 """Train, evaluate and log one experiment: `python train.py [group=option ...] [key=value ...]`.
 
 Kept thin and light: heavy libraries load only once the job starts, so `--cfg job` is fast.
+The whole config is checked first: a bad key, value or option exits with one line and code 2.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
-os.environ.setdefault("PROJECT_ROOT", str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent
+os.environ.setdefault("PROJECT_ROOT", str(ROOT))
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -20,4 +23,11 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    from gogooku3.config.check import preflight
+
+    if (error := preflight(ROOT / "conf", "train", sys.argv[1:])) is not None:
+        print(f"gogooku3: error: {error}", file=sys.stderr)
+        print("usage: python train.py [group=option ...] [key=value ...]; python train.py --cfg job shows every key",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2)
     main()
