@@ -98,11 +98,12 @@ def validate(cfg: Any) -> None:
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
+    job = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])  # Hydra's own node is Hydra's business
+    missing = sorted(OmegaConf.missing_keys(job))
     if missing:
         raise ConfigError(f"{missing[0]} is required and not set; pass {missing[0]}=<value>")
     try:
-        OmegaConf.to_container(cfg, resolve=True)
+        OmegaConf.to_container(job, resolve=True)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None)
         raise ConfigError(f"{key}: {_first_line(str(exc))}" if key else _first_line(str(exc))) from None
