@@ -46,7 +46,8 @@ def preflight(config_dir: Path, config_name: str, argv: Sequence[str]) -> str | 
 
 
 def _variants(overrides: list[str]) -> Iterator[list[str]]:
-    """The overrides with each sweep at its first value, then each discrete sweep value once."""
+    """The overrides without sweeps (what a multirun composes first), with each sweep at its first
+    value, then each discrete sweep value once."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
 
@@ -63,6 +64,8 @@ def _variants(overrides: list[str]) -> Iterator[list[str]]:
             choices.append([prefix + v for v in o.sweep_string_iterator()])
         else:
             choices.append([])  # a range or interval: the sweeper checks its values per trial
+    if any(o.is_sweep_override() for o in parsed):
+        yield [o.input_line for o in parsed if not o.is_sweep_override()]  # Hydra's multirun base config
     first = [c[0] for c in choices if c]
     yield first
     tried = 1
