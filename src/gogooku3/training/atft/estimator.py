@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from gogooku3.containers import plain
 from gogooku3.datasets.panel import Panel
 from gogooku3.datasets.split import Fold
 from gogooku3.errors import ConfigError, DataError
@@ -24,20 +25,9 @@ from gogooku3.training.atft.config import ATFTSettings, TrainerSettings, default
 from gogooku3.training.base import MetricLogger, ModelBundle
 
 
-def _plain(value: Any) -> Any:
-    """DictConfig/ListConfig -> dict/list; anything else unchanged."""
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf
-    except ImportError:  # pragma: no cover - omegaconf ships with hydra
-        return value
-    if isinstance(value, DictConfig | ListConfig):
-        return OmegaConf.to_container(value, resolve=True)
-    return value
-
-
 def _merge(base: Mapping[str, Any], given: Any, name: str, scope: str = "model") -> dict[str, Any]:
     """``given`` over ``base``, nested dicts key by key; an unknown key is a :class:`ConfigError`."""
-    given = _plain(given) or {}
+    given = plain(given) or {}
     where = f"{scope}.{name}".rstrip(".") if name else scope
     unknown = set(given) - set(base)
     if unknown:
@@ -61,7 +51,7 @@ class ATFTEstimator:
                  output_dir: str | Path | None = None, **settings: Any) -> None:
         """``settings``: keys of ``model=atft`` (:class:`ATFTSettings`); those left out take its defaults."""
         s = _merge(defaults(ATFTSettings), {k: v for k, v in settings.items() if k not in ("_target_", "name")}, "")
-        self.horizons = tuple(int(h) for h in _plain(horizons))
+        self.horizons = tuple(int(h) for h in plain(horizons))
         self.seed = int(seed)
         self.trainer_kwargs = _merge(defaults(TrainerSettings), trainer, "", scope="trainer")
         self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="atft_"))
