@@ -208,7 +208,7 @@ class MlflowRun:
             mlflow.pytorch.log_model(
                 bundle.model,
                 name=name,
-                signature=bundle.extra.get("signature"),
+                signature=_tensor_signature(bundle.input_example, bundle.output_example),
                 serialization_format="pickle",  # set explicitly: 3.14 made pt2 (torch.export) the default
                 pip_requirements=[f"torch=={metadata.version('torch').split('+')[0]}"],
             )
@@ -218,6 +218,22 @@ class MlflowRun:
                 self._log_npz(bundle.input_example, f"{name}_input_example.npz")
         else:
             raise ValueError(f"unknown model flavor {bundle.flavor!r}")
+
+
+def _tensor_signature(inputs: dict[str, Any] | None, output: Any) -> Any:
+    """A tensor signature for a multi-input ``forward`` (MLflow cannot infer one from a dict).
+
+    Batch and stock axes are variable (-1); the rest keep the example's shape.
+    """
+    if not inputs or output is None:
+        return None
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import Schema, TensorSpec
+
+    def spec(a: Any, name: str | None = None) -> TensorSpec:
+        return TensorSpec(a.dtype, (-1, -1, *a.shape[2:]), name)
+
+    return ModelSignature(Schema([spec(v, k) for k, v in inputs.items()]), Schema([spec(output)]))
 
 
 def _param_value(value: Any) -> str:

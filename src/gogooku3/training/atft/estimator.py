@@ -233,6 +233,7 @@ class ATFTEstimator:
             flavor="pytorch",
             model=self.module.model,
             input_example=inputs,
+            output_example=output,
             extra={
                 "features": list(self._panel.features) if self._panel else [],
                 "return_feature": self.return_feature,
@@ -240,22 +241,6 @@ class ATFTEstimator:
                 "feature_scale": self.scaler.scale_.tolist(),
                 "target_scale": self.target_scale.tolist(),
                 "model_config": {k: v for k, v in self.model_config.items()},
-                "signature": _signature(inputs, output),
             },
         )
 
-
-def _signature(inputs: dict[str, np.ndarray] | None, output: np.ndarray | None) -> Any:
-    """An MLflow tensor signature for the multi-input forward (MLflow cannot infer one from a dict)."""
-    if inputs is None or output is None:
-        return None
-    try:
-        from mlflow.models import ModelSignature
-        from mlflow.types.schema import Schema, TensorSpec
-    except ImportError:  # pragma: no cover - tracking is optional for the model
-        return None
-
-    def spec(a: np.ndarray, name: str | None = None) -> TensorSpec:
-        return TensorSpec(a.dtype, (-1, -1, *a.shape[2:]), name)
-
-    return ModelSignature(Schema([spec(v, k) for k, v in inputs.items()]), Schema([spec(output)]))
