@@ -82,3 +82,13 @@ def test_validate_raises_in_a_trial_so_the_sweeper_records_a_failure():
         cfg = compose("train", overrides=["data=parquet"])
     with pytest.raises(ConfigError, match="data.path is required"):
         validate(cfg)
+
+
+def test_deep_validation_checks_feature_groups_before_data():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=["++features.groups.price.windoz=[5]"])
+    validate(cfg)  # the quick check leaves feature parameters to the job
+    with pytest.raises(ConfigError, match="features.groups.price: unknown parameter"):
+        validate(cfg, deep=True)

@@ -96,8 +96,12 @@ def _compose(config_dir: Path, config_name: str, overrides: list[str]) -> Any:
         raise ConfigError(_composition(exc)) from None
 
 
-def validate(cfg: Any) -> None:
-    """Raise :class:`ConfigError` (one line) for a missing required value or an invalid root key."""
+def validate(cfg: Any, deep: bool = False) -> None:
+    """Raise :class:`ConfigError` (one line) for a missing required value or an invalid root key.
+
+    ``deep`` also checks the feature groups' names and parameters against the registry
+    (imports the feature code, so the CLI's quick preflight leaves it to the job).
+    """
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
@@ -124,6 +128,10 @@ def validate(cfg: Any) -> None:
         from gogooku3.quality.config import QualityConfig
 
         QualityConfig.from_mapping(OmegaConf.to_container(cfg.quality, resolve=True))
+    if deep and "features" in cfg:
+        from gogooku3.features.build import normalize_groups
+
+        normalize_groups(cfg.features.groups)
 
 
 def _missing_option(exc: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gogooku3.config.data import JQuantsData, JQuantsLocalData, ParquetData, SyntheticData
 from gogooku3.config.evaluation import Evaluation
 from gogooku3.config.features import FeatureSet
-from gogooku3.config.model import ATFTSettings, LightGBMModel
+from gogooku3.config.model import ATFTSettings, LightGBMSettings
 from gogooku3.config.paths import Paths
 from gogooku3.config.quality import QUALITY_SCHEMA
 from gogooku3.config.split import WalkForward
@@ -18,7 +18,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("data", "jquants"): JQuantsData,
     ("data", "jquants_local"): JQuantsLocalData,
     ("features", "feature_set"): FeatureSet,
-    ("model", "lightgbm"): LightGBMModel,
+    ("model", "lightgbm"): LightGBMSettings,
     ("model", "atft"): ATFTSettings,
     ("trainer", "lightning"): TrainerSettings,
     ("split", "walk_forward"): WalkForward,

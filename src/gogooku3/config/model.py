@@ -1,29 +1,8 @@
-"""``model`` group: LightGBM here; ATFT-GAT-FAN's schema lives with its trainer (training/atft/config.py)."""
+"""``model`` group: each model's schema lives with its estimator in ``gogooku3.training``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from gogooku3.training.atft.config import ATFTSettings
+from gogooku3.training.lightgbm_config import LightGBMSettings
 
-__all__ = ["ATFTSettings", "LightGBMModel"]
-
-
-@dataclass
-class LightGBMModel:
-    """One booster per horizon, early-stopped on validation mean daily RankIC."""
-
-    _target_: str = "gogooku3.training.lightgbm.LightGBMEstimator"
-    name: str = "lightgbm"
-    target_transform: str = "rank"  # rank | raw: labels are per-date ranks of the forward return, or raw
-    num_boost_round: int = 1000
-    early_stopping_rounds: int = 50
-    # LightGBM parameters, passed through (any LightGBM key may be added with +model.params.<key>=...).
-    params: dict[str, Any] = field(
-        default_factory=lambda: {
-            "objective": "regression", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 200,
-            "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-            "num_threads": 2, "deterministic": True, "force_row_wise": True,
-        }  # fmt: skip
-    )
+__all__ = ["ATFTSettings", "LightGBMSettings"]

@@ -27,7 +27,7 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
         from gogooku3.config.check import validate
         from gogooku3.pipeline.experiment import run_experiment
 
-        validate(cfg)  # before any data is read (train.py's preflight already checked a single run)
+        validate(cfg, deep=True)  # before any data is read (train.py's preflight already checked a single run)
         metrics = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
     except GogookuError as exc:
         if hydra_cfg.mode == RunMode.MULTIRUN:
