@@ -1,6 +1,7 @@
 """Train, evaluate and log one experiment: `python train.py [group=option ...] [key=value ...]`.
 
 Kept thin and light: heavy libraries load only once the job starts, so `--cfg job` is fast.
+The whole config is checked first: a bad key, value or option exits with one line and code 2.
 """
 
 import os
@@ -10,7 +11,8 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-os.environ.setdefault("PROJECT_ROOT", str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent
+os.environ.setdefault("PROJECT_ROOT", str(ROOT))
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -43,4 +45,11 @@ def expand_user_paths(argv: list[str]) -> list[str]:
 
 if __name__ == "__main__":
     sys.argv[1:] = expand_user_paths(sys.argv[1:])
+    from gogooku3.config.check import preflight
+
+    if (error := preflight(ROOT / "conf", "train", sys.argv[1:])) is not None:
+        print(f"gogooku3: error: {error}", file=sys.stderr)
+        print("usage: python train.py [group=option ...] [key=value ...]; python train.py --cfg job shows every key",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2)
     main()

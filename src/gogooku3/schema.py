@@ -8,7 +8,6 @@ from __future__ import annotations
 import polars as pl
 
 CODE, DATE = "Code", "Date"
-KEYS = (CODE, DATE)
 
 # Daily quotes: raw (unadjusted) prices; AdjustmentFactor sits on the ex-date row
 # (0.5 for a 1:2 split). Prices and volume are null on days without trades.

@@ -21,9 +21,9 @@ def load_set(name: str) -> dict:
     """The groups of conf/features/<name>.yaml as plain dicts."""
     from omegaconf import OmegaConf
 
-    from gogooku3.features.build import _plain
+    from gogooku3.containers import plain
 
-    return _plain(OmegaConf.load(CONF / f"{name}.yaml").groups)
+    return plain(OmegaConf.load(CONF / f"{name}.yaml").groups)
 
 
 def with_quotes(market: MarketData, quotes: pl.DataFrame) -> MarketData:

@@ -51,7 +51,7 @@ def test_edited_feature_code_recomputes(feat_market, tmp_path, monkeypatch):
     from gogooku3.features import store
 
     first = build_features(feat_market, GROUPS, name="t", store_dir=tmp_path)
-    monkeypatch.setattr(store, "code_digest", lambda: "0" * 64)  # as if a feature had been edited
+    monkeypatch.setattr(store, "feature_code_digest", lambda: "0" * 64)  # as if a feature had been edited
     edited = build_features(feat_market, GROUPS, name="t", store_dir=tmp_path)
     assert not first.from_cache and not edited.from_cache
     assert len(list(tmp_path.glob("*.parquet"))) == 2
@@ -60,6 +60,6 @@ def test_edited_feature_code_recomputes(feat_market, tmp_path, monkeypatch):
 def test_code_digest_covers_the_package_and_the_limit_table():
     from gogooku3.features import store
 
-    assert len(store.code_digest()) == 64
+    assert len(store.feature_code_digest()) == 64
     root = Path(store.__file__).resolve().parents[1]
     assert all((root / s).is_file() for s in store.SHARED_SOURCES)

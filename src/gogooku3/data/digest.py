@@ -58,3 +58,17 @@ def combine_digests(parts: Mapping[str, str] | Iterable[tuple[str, str]]) -> str
     for name, value in items:
         digest.update(f"{name}={value}\n".encode())
     return digest.hexdigest()
+
+
+def files_sha256(root: Path, paths: Iterable[Path]) -> str:
+    """sha256 over the files' paths (relative to ``root``, sorted) and contents: a code digest.
+
+    One implementation for both code digests: the feature store's key (the feature code)
+    and each run's ``code_digest`` tag (all code and config, so a dirty tree is identified).
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

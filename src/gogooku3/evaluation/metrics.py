@@ -13,32 +13,47 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from gogooku3.stats import daily_rank_ic, dense_by_date
+
 TRADING_DAYS = 252
 
 
 def daily_ic(frame: pl.DataFrame, pred: str, target: str, min_stocks: int = 10) -> pl.DataFrame:
     """Per date: ``ic`` (Pearson), ``rank_ic`` (Spearman), ``hit_rate`` and the stock count.
 
-    ``hit_rate`` is the share of stocks whose prediction and realized return fall on the
-    same side of that day's cross-sectional median (stocks exactly at a median left out).
+    ``rank_ic`` is :func:`gogooku3.stats.daily_rank_ic`, the one RankIC that validation
+    (training) and evaluation share. ``hit_rate`` is the share of stocks whose prediction
+    and realized return fall on the same side of that day's cross-sectional median
+    (stocks exactly at a median left out).
     """
     valid = frame.select("Date", pred, target).drop_nulls().filter(pl.col(pred).is_finite())
     side = lambda c: (pl.col(c) - pl.col(c).median().over("Date")).sign()  # noqa: E731
     # A value exactly at the median (ties are common in tree predictions) has no side.
     both_sided = (side(pred) != 0) & (side(target) != 0)
-    return (
+    per_date = (
         valid.with_columns(_hit=pl.when(both_sided).then((side(pred) == side(target)).cast(pl.Float64)))
         .group_by("Date")
-        .agg(
-            n=pl.len(),
-            ic=pl.corr(pred, target, method="pearson"),
-            rank_ic=pl.corr(pred, target, method="spearman"),
-            hit_rate=pl.col("_hit").mean(),
-        )
+        .agg(n=pl.len(), ic=pl.corr(pred, target, method="pearson"), hit_rate=pl.col("_hit").mean())
         .filter(pl.col("n") >= min_stocks)
+    )
+    return (
+        per_date.join(_rank_ic(valid, pred, target, min_stocks), on="Date", how="left")
+        .select("Date", "n", "ic", "rank_ic", "hit_rate")
         .with_columns(pl.col("ic", "rank_ic").fill_nan(None))
         .sort("Date")
     )
+
+
+def _rank_ic(valid: pl.DataFrame, pred: str, target: str, min_stocks: int) -> pl.DataFrame:
+    """``Date``, ``rank_ic``: the long frame laid out as ``[dates, stocks]`` for :func:`daily_rank_ic`."""
+    dates = valid.get_column("Date").unique().sort()
+    if dates.is_empty():
+        return pl.DataFrame({"Date": dates, "rank_ic": pl.Series([], dtype=pl.Float64)})
+    date_idx = valid.get_column("Date").rank("dense").cast(pl.Int64).to_numpy() - 1
+    stock_idx = valid.select(pl.int_range(pl.len()).over("Date")).to_series().cast(pl.Int64).to_numpy()  # slot per date
+    shape = (int(date_idx.max()) + 1, int(stock_idx.max()) + 1)
+    matrix = lambda c: dense_by_date(date_idx, stock_idx, valid.get_column(c).cast(pl.Float64).to_numpy(), shape)  # noqa: E731
+    return pl.DataFrame({"Date": dates, "rank_ic": daily_rank_ic(matrix(pred), matrix(target), min_stocks)})
 
 
 def newey_west_tstat(values: np.ndarray, lags: int) -> float:

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from gogooku3.console import Progress
+from gogooku3.containers import plain
 from gogooku3.data.market import MarketData
 from gogooku3.errors import ConfigError, DataError
 from gogooku3.features import execute, ops, store
@@ -27,21 +28,12 @@ log = logging.getLogger("gogooku3.features")
 RESERVED = ("required",)
 
 
-def _plain(value: Any) -> Any:
-    """OmegaConf containers and tuples -> plain dicts/lists (for hashing and kwargs)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
-    return value
-
-
 def normalize_groups(groups: Mapping[str, Mapping[str, Any] | None]) -> dict[str, dict[str, Any]]:
     """Validate group names and parameters up front; empty params mean defaults."""
     if not isinstance(groups, Mapping) or not groups:
         raise ConfigError("features.groups: expected a non-empty mapping of group -> params")
     out: dict[str, dict[str, Any]] = {}
-    for name, params in _plain(groups).items():
+    for name, params in plain(groups).items():
         params = params or {}
         if not isinstance(params, dict):
             raise ConfigError(f"features.groups.{name}: expected a mapping of parameters, got {params!r}")

@@ -65,10 +65,6 @@ def rstd(e: pl.Expr, w: int, ddof: int = 1) -> pl.Expr:
     return e.rolling_std(w, min_samples=w, ddof=ddof).over(CODE)
 
 
-def rvar(e: pl.Expr, w: int, ddof: int = 1) -> pl.Expr:
-    return e.rolling_var(w, min_samples=w, ddof=ddof).over(CODE)
-
-
 def rmax(e: pl.Expr, w: int) -> pl.Expr:
     return _mask(e.rolling_max(w, min_samples=w), w)
 

@@ -1,4 +1,4 @@
-"""Feature groups by name. Adding a group = one function + one ``register_group`` line."""
+"""Feature groups by name. Adding a group = one function + one line in ``_builtin``."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def register_group(name: str, fn: GroupFn, *, needs: tuple[str, ...] = (), stage
 
 
 def get_group(name: str) -> GroupDef:
-    _load_builtin()
+    if not _builtin_loaded:
+        _load_builtin()
     if name not in GROUPS:
         raise ConfigError(
             f"features.groups.{name}: unknown feature group (known: {', '.join(sorted(GROUPS))})"
@@ -44,6 +45,27 @@ def get_group(name: str) -> GroupDef:
     return GROUPS[name]
 
 
+_builtin_loaded = False
+
+
 def _load_builtin() -> None:
-    # Importing the package registers the built-in groups (one line each in groups/__init__).
-    import gogooku3.features.groups  # noqa: F401
+    """Register the built-in groups (first use: their modules import polars and the feature ops)."""
+    global _builtin_loaded
+    from gogooku3.features.groups.calendar import calendar
+    from gogooku3.features.groups.cross_section import cross_section
+    from gogooku3.features.groups.flow import flow
+    from gogooku3.features.groups.fundamentals import fundamentals
+    from gogooku3.features.groups.market import market
+    from gogooku3.features.groups.price import price
+    from gogooku3.features.groups.statistical import statistical
+    from gogooku3.features.groups.technical import technical
+    from gogooku3.features.groups.volatility import volatility
+    from gogooku3.features.groups.volume import volume
+
+    builtin = [("price", price, ()), ("volatility", volatility, ()), ("volume", volume, ()),
+               ("technical", technical, ()), ("statistical", statistical, ()), ("market", market, ("index",)),
+               ("flow", flow, ()), ("fundamentals", fundamentals, ("statements",)), ("calendar", calendar, ())]  # fmt: skip
+    for name, fn, needs in builtin:
+        GROUPS.setdefault(name, GroupDef(name, fn, needs, 0))
+    GROUPS.setdefault("cross_section", GroupDef("cross_section", cross_section, (), 1))
+    _builtin_loaded = True

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from gogooku3.data.digest import files_sha256
 from gogooku3.features.spec import FeatureSpec
 
 log = logging.getLogger("gogooku3.features")
@@ -22,7 +23,7 @@ SHARED_SOURCES = ("data/price_limits.py", "schema.py")
 
 
 @functools.cache
-def code_digest() -> str:
+def feature_code_digest() -> str:
     """sha256 of the feature code (this package and :data:`SHARED_SOURCES`).
 
     Part of every store key, so editing a feature never serves a panel computed by the
@@ -30,11 +31,7 @@ def code_digest() -> str:
     """
     package = Path(__file__).resolve().parent
     root = package.parent
-    h = hashlib.sha256()
-    for path in sorted([*package.rglob("*.py"), *(root / s for s in SHARED_SOURCES)]):
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return files_sha256(root, [*package.rglob("*.py"), *(root / s for s in SHARED_SOURCES)])
 
 
 def config_hash(groups: Mapping[str, Any]) -> str:
@@ -46,7 +43,7 @@ def config_hash(groups: Mapping[str, Any]) -> str:
 
 def entry_path(store_dir: Path, digest: str, cfg_hash: str) -> Path:
     """``<data digest>-<config hash>-<code digest>.parquet`` (prefixes) under ``store_dir``."""
-    return Path(store_dir) / f"{digest[:24]}-{cfg_hash[:24]}-{code_digest()[:12]}.parquet"
+    return Path(store_dir) / f"{digest[:24]}-{cfg_hash[:24]}-{feature_code_digest()[:12]}.parquet"
 
 
 def load(path: Path) -> tuple[pl.DataFrame, list[FeatureSpec]] | None:

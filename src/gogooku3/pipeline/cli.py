@@ -29,9 +29,11 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
     quiet_third_party()
     hydra_cfg = HydraConfig.get()
     try:
-        check_optimized_metric(cfg.get("optimized_metric"), [int(h) for h in cfg.horizons])
+        from gogooku3.config.check import validate
         from gogooku3.pipeline.experiment import run_experiment
 
+        validate(cfg, deep=True)  # before any data is read (train.py's preflight already checked a single run)
+        check_optimized_metric(cfg.get("optimized_metric"), [int(h) for h in cfg.horizons])
         outcome = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
     except GogookuError as exc:
         if hydra_cfg.mode == RunMode.MULTIRUN:

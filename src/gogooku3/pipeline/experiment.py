@@ -15,7 +15,7 @@ from gogooku3.datasets.split import Fold, walk_forward_folds
 from gogooku3.datasets.targets import forward_returns
 from gogooku3.evaluation.metrics import cost_model, evaluate
 from gogooku3.pipeline.provenance import code_digest, git_state
-from gogooku3.sweep.context import current_study_name, current_trial, current_trial_number, report_intermediate
+from gogooku3.pipeline.trial_context import current_study_name, current_trial, current_trial_number, report_intermediate
 from gogooku3.schema import pred_column, target_column
 from gogooku3.tracking.lineage import Lineage, describe_frame
 from gogooku3.tracking.redact import redact_overrides

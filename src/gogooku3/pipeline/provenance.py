@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
+
+from gogooku3.data.digest import files_sha256
 
 CODE_PATHS = ("train.py", "src", "conf")
 CODE_SUFFIXES = (".py", ".yaml")
@@ -24,12 +25,8 @@ def git_state(root: Path) -> tuple[str, bool]:
 
 def code_digest(root: Path) -> str:
     """sha256 over the project's code and config files, so a dirty tree is still identified."""
-    digest = hashlib.sha256()
+    files: list[Path] = []
     for top in CODE_PATHS:
         base = root / top
-        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.suffix in CODE_SUFFIXES)
-        for path in files:
-            if "__pycache__" in path.parts or not path.is_file():
-                continue
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+        files += [base] if base.is_file() else [p for p in base.rglob("*") if p.suffix in CODE_SUFFIXES]
+    return files_sha256(root, files)

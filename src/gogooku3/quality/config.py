@@ -33,11 +33,11 @@ class QualityConfig:
     max_negative_volume_ratio: float = 0.0
     max_null_price_trade_ratio: float = 0.0
     max_invalid_adjustment_ratio: float = 0.0
-    max_abs_daily_return: float = 0.3
-    price_limit_multiplier: float = 2.0
-    limit_move_tolerance: float = 0.05
-    max_unexplained_jump_ratio: float = 0.0001
-    max_stale_ratio: float = 0.01
+    max_abs_daily_return: float = 0.3  # a bigger close-to-close move needs a split or a limit move
+    price_limit_multiplier: float = 2.0  # limit moves up to this multiple of the TSE daily limit
+    limit_move_tolerance: float = 0.05  # a move within 5% below the daily limit counts as a limit move
+    max_unexplained_jump_ratio: float = 0.0001  # tolerates the synthetic market's rare moves beyond limits
+    max_stale_ratio: float = 0.01  # traded rows repeating the previous bar exactly
     max_unlisted_code_ratio: float = 0.0
     require_listed: bool = False
     # gate 2: processed market
@@ -48,34 +48,39 @@ class QualityConfig:
     max_feature_missing_ratio: float = 0.5
     max_inf_ratio: float = 0.0
     min_feature_std: float = 1e-12
-    max_abs_zscore: float = 10.0
+    max_abs_zscore: float = 10.0  # robust (median/MAD) cross-sectional z-score
     max_outlier_share: float = 0.01
-    zscore_sample_dates: int = 64
-    extreme_check_exempt: tuple[str, ...] = ()  # feature-name globs whose tails are the point (listing age)
+    zscore_sample_dates: int = 64  # dates (evenly spaced) the extreme check uses; 0 = all dates
+    # Features whose rare values are events, not errors (the calendar group's ages, counts, flags):
+    # the extreme check skips them; missing, infinite and constant checks still apply.
+    extreme_check_exempt: tuple[str, ...] = (
+        "sessions_listed_log", "suspended*", "limit_*", "day_of_week", "month_first_session",
+    )
     # gates 4 and 5: model output
     min_finite_prediction_ratio: float = 1.0
     min_prediction_std: float = 1e-12
     max_collapsed_date_ratio: float = 0.0
     max_abs_prediction: float = 1.0
-    required_metrics: tuple[str, ...] = ()
+    required_metrics: tuple[str, ...] = ()  # metric names or globs that must be reported
     # corrections (each off = the defect fails the gate instead)
-    correct_duplicates: bool = False
-    quarantine_bad_rows: bool = False
-    drop_incomplete_stocks: bool = False
+    correct_duplicates: bool = False  # drop repeated (Code, Date) rows (first kept) into quarantine
+    quarantine_bad_rows: bool = False  # impossible bars, negative volume, off-calendar rows -> quarantine
+    drop_incomplete_stocks: bool = False  # quarantine codes present on too few of their sessions
     inf_to_null: bool = False
-    winsorize_features: bool = False
+    winsorize_features: bool = False  # clip features to median +- max_abs_zscore robust std per date
     fill_null_adjustment: bool = False  # read a null AdjustmentFactor as 1.0, recorded as a correction
-    max_quarantine_ratio: float = 0.01
+    max_quarantine_ratio: float = 0.01  # never quarantine more than this share of rows: fail instead
     # cleaning policies
-    suspended_days: str = "keep"
-    listing_boundaries: str = "keep"
-    feature_missing_policy: str = "keep"
+    suspended_days: str = "keep"  # keep | quarantine (days without price and trading)
+    listing_boundaries: str = "keep"  # keep | trim (untraded rows before the first / after the last trade)
+    feature_missing_policy: str = "keep"  # keep | zero | ffill | median (same-date cross-section)
+    # glob -> policy; CLI: ++quality.feature_missing_groups={ret_*: zero}
     feature_missing_groups: dict[str, str] = field(default_factory=dict)
     # reporting and alerts
     data_docs: bool = True
     sample_rows: int = 3
-    alert_webhook_url: str | None = None
-    alert_webhook_url_env: str | None = None
+    alert_webhook_url: str | None = None  # POSTed JSON on failure; prefer the env variant for secret URLs
+    alert_webhook_url_env: str | None = None  # name of an environment variable holding the webhook URL
     alert_timeout_s: float = 5.0
 
     @classmethod

@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-DIMENSIONS = ("completeness", "accuracy", "consistency", "timeliness")
-
-
 @dataclass(frozen=True)
 class Rule:
     """One expectation on one evidence column, with its threshold taken from config.

@@ -1,4 +1,4 @@
-"""The quality levels (conf/quality/*.yaml) as plain settings, and the README's table of them.
+"""The quality levels (QualityConfig's defaults patched by conf/quality/*.yaml) and the README's table.
 
 The README table is generated from the YAML files by :func:`levels_table` (a test checks
 the README holds exactly that table), so it cannot drift from the configuration.
@@ -32,12 +32,23 @@ def load_levels(directory: str | None = None) -> dict[str, dict[str, Any]]:
         node = dict(raw[name])
         out: dict[str, Any] = {}
         for parent in node.pop("defaults", []) or []:
-            if parent != "_self_" and parent in raw:
+            if str(parent).startswith("/schema/quality/"):  # the typed schema: QualityConfig's defaults
+                out.update(schema_defaults())
+            elif parent != "_self_" and parent in raw:
                 out.update(resolve(parent))
         out.update(node)
         return out
 
     return {name: resolve(name) for name in raw}
+
+
+def schema_defaults() -> dict[str, Any]:
+    """QualityConfig's fields and defaults, in their declared order."""
+    import dataclasses
+
+    from gogooku3.quality.config import QualityConfig
+
+    return {f.name: getattr(QualityConfig(), f.name) for f in dataclasses.fields(QualityConfig)}
 
 
 def levels_table(directory: str | None = None) -> str:

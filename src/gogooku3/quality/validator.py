@@ -141,12 +141,12 @@ def _rule_result(rule: Rule, res: Any, pdf: Any) -> RuleResult:
     detail = res.result or {}
     indices = detail.get("partial_unexpected_index_list") or []
     if rule.key is not None:
-        offending = [_plain(pdf[rule.key].iloc[i]) for i in indices]
+        offending = [_json_scalar(pdf[rule.key].iloc[i]) for i in indices]
     else:
-        offending = [_plain(v) for v in detail.get("partial_unexpected_list") or []]
+        offending = [_json_scalar(v) for v in detail.get("partial_unexpected_list") or []]
     observed = None
     if len(pdf) == 1 and rule.kind == "between":
-        observed = _plain(pdf[rule.column].iloc[0])
+        observed = _json_scalar(pdf[rule.column].iloc[0])
     return RuleResult(
         check=rule.check,
         dimension=rule.dimension,
@@ -162,7 +162,8 @@ def _rule_result(rule: Rule, res: Any, pdf: Any) -> RuleResult:
     )
 
 
-def _plain(value: Any) -> Any:
+def _json_scalar(value: Any) -> Any:
+    """A JSON-safe scalar for evidence: numpy scalars unwrapped, anything else as text."""
     if hasattr(value, "item"):
         try:
             return value.item()

@@ -2,7 +2,7 @@
 
 Each trial is one Hydra job: the sampled parameters become overrides, the job's return
 value is the objective, an ``optuna.TrialPruned`` raised by the job (via
-:func:`gogooku3.sweep.context.report_intermediate`) prunes it, and any other exception
+:func:`gogooku3.pipeline.trial_context.report_intermediate`) prunes it, and any other exception
 fails that trial only, as long as failures stay within ``max_failure_rate``.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from gogooku3.errors import ConfigError, GogookuError
-from gogooku3.sweep import context
+from gogooku3.pipeline import trial_context as context
 from gogooku3.tracking.redact import redact_url
 from gogooku3.sweep.space import SearchSpace, parse_search_space, trial_overrides
 from gogooku3.sweep.study import (

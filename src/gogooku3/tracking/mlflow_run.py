@@ -263,7 +263,7 @@ class MlflowRun(_MetricBuffer):
             mlflow.pytorch.log_model(
                 bundle.model,
                 name=name,
-                signature=bundle.extra.get("signature"),
+                signature=_tensor_signature(bundle.input_example, bundle.output_example),
                 serialization_format="pickle",  # set explicitly: 3.14 made pt2 (torch.export) the default
                 pip_requirements=[f"torch=={metadata.version('torch').split('+')[0]}"],
             )
@@ -323,6 +323,22 @@ class ChildRun(_MetricBuffer):
     def _mirror_metrics(self, values: dict[str, float], step: int) -> None:
         if self.parent.mirror is not None:
             self.parent.mirror.log_metrics({self.mirror_prefix + k: v for k, v in values.items()}, step)
+
+
+def _tensor_signature(inputs: dict[str, Any] | None, output: Any) -> Any:
+    """A tensor signature for a multi-input ``forward`` (MLflow cannot infer one from a dict).
+
+    Batch and stock axes are variable (-1); the rest keep the example's shape.
+    """
+    if not inputs or output is None:
+        return None
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import Schema, TensorSpec
+
+    def spec(a: Any, name: str | None = None) -> TensorSpec:
+        return TensorSpec(a.dtype, (-1, -1, *a.shape[2:]), name)
+
+    return ModelSignature(Schema([spec(v, k) for k, v in inputs.items()]), Schema([spec(output)]))
 
 
 def _param_value(value: Any) -> str:

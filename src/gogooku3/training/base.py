@@ -18,11 +18,15 @@ MetricLogger = Callable[[str, float, int], None]
 
 @dataclass
 class ModelBundle:
-    """A fitted model handed to the tracking layer, which picks the MLflow flavor."""
+    """A fitted model handed to the tracking layer, which picks the MLflow flavor and builds its signature.
+
+    Plain data only (models, arrays, frames, names): training knows nothing of MLflow.
+    """
 
     flavor: str  # "lightgbm" | "pytorch"
     model: Any
-    input_example: Any = None
+    input_example: Any = None  # a frame (tabular) or a dict of arrays (forward's keyword inputs)
+    output_example: Any = None  # the model's output for input_example, when tracking cannot infer it
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -9,13 +10,16 @@ import numpy as np
 import polars as pl
 
 from gogooku3.console import Progress
+from gogooku3.containers import plain
 from gogooku3.datasets.normalize import cross_sectional_rank
 from gogooku3.datasets.panel import Panel
 from gogooku3.datasets.split import Fold
+from gogooku3.errors import ConfigError
 from gogooku3.models.gbdt import LightGBMRegressor, binned_dataset
 from gogooku3.schema import pred_column, target_column
 from gogooku3.stats import daily_rank_ic, dense_by_date
 from gogooku3.training.base import MetricLogger, ModelBundle
+from gogooku3.training.lightgbm_config import LightGBMSettings
 
 
 class LightGBMEstimator:
@@ -26,24 +30,24 @@ class LightGBMEstimator:
     no feature normalization, so nothing is fitted on the features.
     """
 
-    def __init__(
-        self,
-        horizons: list[int],
-        seed: int = 0,
-        params: dict[str, Any] | None = None,
-        num_boost_round: int = 1000,
-        early_stopping_rounds: int = 50,
-        target_transform: str = "rank",
-        trainer: Any = None,  # accepted for a uniform interface; trees need no Lightning trainer
-        output_dir: str | None = None,
-    ) -> None:
-        if target_transform not in ("rank", "raw"):
-            raise ValueError(f"model.target_transform={target_transform!r} must be 'rank' or 'raw'")
+    def __init__(self, horizons: list[int], seed: int = 0, trainer: Any = None, output_dir: str | None = None,
+                 **settings: Any) -> None:  # fmt: skip
+        """``settings``: keys of ``model=lightgbm`` (:class:`LightGBMSettings`); those left out take its defaults.
+
+        ``trainer`` and ``output_dir`` are accepted for a uniform interface (trees need no Lightning trainer).
+        """
+        base = asdict(LightGBMSettings())
+        given = {k: v for k, v in plain(settings).items() if k not in ("_target_", "name")}
+        if unknown := sorted(set(given) - set(base)):
+            raise ConfigError(f"model.{unknown[0]} is not a known key; known: {', '.join(sorted(base))}")
+        s = {**base, **given}
+        if s["target_transform"] not in ("rank", "raw"):
+            raise ConfigError(f"model.target_transform={s['target_transform']!r} must be 'rank' or 'raw'")
         self.horizons = list(horizons)
-        self.params = {**(params or {}), "seed": seed}
-        self.num_boost_round = num_boost_round
-        self.early_stopping_rounds = early_stopping_rounds
-        self.target_transform = target_transform
+        self.params = {**s["params"], "seed": seed}
+        self.num_boost_round = int(s["num_boost_round"])
+        self.early_stopping_rounds = int(s["early_stopping_rounds"])
+        self.target_transform = s["target_transform"]
         self.models: dict[int, LightGBMRegressor] = {}
         self.features: list[str] = []
 

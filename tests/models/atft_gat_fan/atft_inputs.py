@@ -23,6 +23,6 @@ def inputs(seed: int = 0, n: int = N) -> dict[str, torch.Tensor]:
 
 def config(**overrides) -> ATFTConfig:
     base = dict(n_features=F, lookback=L, hidden_size=16, feature_dim=4, attention_heads=2, dropout=0.0,
-                fan=FANConfig(top_k=2, hidden_size=8), gat=GATConfig(layers=2, heads=2, dropout=0.0),
+                fan=FANConfig(enabled=True, top_k=2, hidden_size=8), gat=GATConfig(layers=2, heads=2, dropout=0.0),
                 graph=GraphConfig(window=W, top_k=4, threshold=0.1, min_periods=10))  # fmt: skip
     return ATFTConfig(**{**base, **overrides})

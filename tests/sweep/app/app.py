@@ -16,7 +16,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from gogooku3.sweep.context import current_trial_number, report_intermediate
+from gogooku3.pipeline.trial_context import current_trial_number, report_intermediate
 from gogooku3.tracking.mlflow_run import MlflowRun
 
 

@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from gogooku3.training.atft.config import GatSettings
 from gogooku3.training.atft.estimator import ATFTEstimator
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
@@ -35,8 +36,7 @@ def test_ablation_experiments_switch_one_component(experiment, fan, gat, tmp_pat
     assert cfg.model.name == "atft"
     est = build(cfg, tmp_path)
     assert est.model_config["fan"]["enabled"] is fan and est.model_config["gat"]["enabled"] is gat
-    full = OmegaConf.to_container(OmegaConf.load(CONF / "model" / "atft.yaml"))
-    assert est.model_config["gat"]["layers"] == full["gat"]["layers"]  # everything else as in model/atft
+    assert est.model_config["gat"]["layers"] == GatSettings().layers  # everything else as in model/atft
     assert est.horizons == tuple(cfg.horizons)
 
 

@@ -89,7 +89,7 @@ def test_bad_configuration_names_the_key(panel, fold, tmp_path):
         make_estimator(tmp_path, graph={"return_feature": "ret_1x"}).fit(panel, fold)
     with pytest.raises(ConfigError, match="model.quantiles"):
         make_estimator(tmp_path, quantiles=[0.1, 0.9])
-    with pytest.raises(ConfigError, match="model.gat has unknown keys"):
+    with pytest.raises(ConfigError, match="model.gat.layer is not a known key"):
         make_estimator(tmp_path, gat={"layer": 3})
 
 

@@ -220,7 +220,6 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 CORE = ("calendar", "master", "bars", "topix")
-EXTRAS = ("statements", "investor_types", "margin", "short_ratio")
 BY_PATH: dict[str, Endpoint] = {e.path: e for e in ENDPOINTS.values()}
 
 

@@ -18,7 +18,7 @@ class Graph:
 
 
 def correlation_graph(returns: torch.Tensor, node_mask: torch.Tensor, groups: torch.Tensor, *,
-                      top_k: int = 10, threshold: float = 0.1, min_periods: int = 20) -> Graph:  # fmt: skip
+                      top_k: int, threshold: float, min_periods: int) -> Graph:  # fmt: skip
     r"""Link each stock to its ``top_k`` most correlated peers of the same date.
 
     Returns are demeaned across stocks for every day (removing the market), standardized

@@ -17,7 +17,7 @@ from gogooku3.models.atft_gat_fan.vsn import VariableSelectionNetwork
 
 @dataclass
 class FANConfig:
-    enabled: bool = True
+    enabled: bool = False  # as model.fan.enabled (gogooku3.training.atft.config)
     top_k: int = 3
     hidden_size: int = 32
 

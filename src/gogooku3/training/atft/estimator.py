@@ -16,46 +16,27 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from gogooku3.containers import plain
 from gogooku3.datasets.panel import Panel
 from gogooku3.datasets.split import Fold
 from gogooku3.errors import ConfigError, DataError
 from gogooku3.schema import pred_column
+from gogooku3.training.atft.config import ATFTSettings, TrainerSettings, defaults
 from gogooku3.training.base import MetricLogger, ModelBundle
 
-TRAINER_DEFAULTS: dict[str, Any] = {
-    "accelerator": "cpu",
-    "devices": 1,
-    "max_epochs": 10,
-    "gradient_clip_val": 1.0,
-    "deterministic": True,
-    "enable_progress_bar": False,
-    "enable_model_summary": False,
-    "num_sanity_val_steps": 0,
-}
-LOSS_DEFAULTS = {"pinball_weight": 1.0, "rank_weight": 1.0, "rank_temperature": 0.1, "max_rank_stocks": 1024}
-OPTIM_DEFAULTS = {"lr": 5e-3, "weight_decay": 1e-4, "warmup_frac": 0.05, "min_lr_frac": 0.05}
-DATA_DEFAULTS = {"dates_per_batch": 4, "train_dates_per_epoch": None, "min_history": None,
-                 "target_demean": True, "feature_clip": 5.0, "predict_dates_per_batch": 16}  # fmt: skip
-GRAPH_DEFAULTS = {"return_feature": "ret_1d", "window": 250, "top_k": 5, "threshold": 0.15, "min_periods": 20}
 
-
-def _plain(value: Any) -> Any:
-    """DictConfig/ListConfig -> dict/list; anything else unchanged."""
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf
-    except ImportError:  # pragma: no cover - omegaconf ships with hydra
-        return value
-    if isinstance(value, DictConfig | ListConfig):
-        return OmegaConf.to_container(value, resolve=True)
-    return value
-
-
-def _merge(defaults: Mapping[str, Any], given: Any, name: str) -> dict[str, Any]:
-    given = _plain(given) or {}
-    unknown = set(given) - set(defaults)
+def _merge(base: Mapping[str, Any], given: Any, name: str, scope: str = "model") -> dict[str, Any]:
+    """``given`` over ``base``, nested dicts key by key; an unknown key is a :class:`ConfigError`."""
+    given = plain(given) or {}
+    where = f"{scope}.{name}".rstrip(".") if name else scope
+    unknown = set(given) - set(base)
     if unknown:
-        raise ConfigError(f"model.{name} has unknown keys {sorted(unknown)}; known: {sorted(defaults)}")
-    return {**defaults, **given}
+        raise ConfigError(f"{where}.{sorted(unknown)[0]} is not a known key; known: {', '.join(sorted(base))}")
+    merged = dict(base)
+    for key, value in given.items():
+        nested = isinstance(base[key], Mapping) and key != "horizon_weights"
+        merged[key] = _merge(base[key], value, f"{name}.{key}".lstrip("."), scope) if nested else value
+    return merged
 
 
 class ATFTEstimator:
@@ -66,32 +47,26 @@ class ATFTEstimator:
     ``predict`` returns the median forecast of every horizon, in target units.
     """
 
-    def __init__(self, horizons: Sequence[int] = (1, 5, 10, 20), seed: int = 0, trainer: Any = None,
-                 output_dir: str | Path | None = None, *, lookback: int = 20, hidden_size: int = 32,
-                 feature_dim: int = 8, lstm_layers: int = 1, attention_heads: int = 4, dropout: float = 0.1,
-                 quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95), fan: Any = None, gat: Any = None,
-                 graph: Any = None, loss: Any = None, optim: Any = None, data: Any = None,
-                 early_stopping_patience: int = 3, resume: bool = False,
-                 num_threads: int | None = None) -> None:  # fmt: skip
-        self.horizons = tuple(int(h) for h in _plain(horizons))
+    def __init__(self, horizons: Sequence[int], seed: int = 0, trainer: Any = None,
+                 output_dir: str | Path | None = None, **settings: Any) -> None:
+        """``settings``: keys of ``model=atft`` (:class:`ATFTSettings`); those left out take its defaults."""
+        s = _merge(defaults(ATFTSettings), {k: v for k, v in settings.items() if k not in ("_target_", "name")}, "")
+        self.horizons = tuple(int(h) for h in plain(horizons))
         self.seed = int(seed)
-        self.trainer_kwargs = {**TRAINER_DEFAULTS, **(_plain(trainer) or {})}
+        self.trainer_kwargs = _merge(defaults(TrainerSettings), trainer, "", scope="trainer")
         self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="atft_"))
-        graph_cfg = _merge(GRAPH_DEFAULTS, graph, "graph")
+        graph_cfg = dict(s["graph"])
         self.return_feature = graph_cfg.pop("return_feature")
-        loss_cfg = _plain(loss) or {}
-        weights = loss_cfg.pop("horizon_weights", None)
-        self.loss_config = _merge(LOSS_DEFAULTS, loss_cfg, "loss")
-        self.loss_config["horizon_weights"] = self._horizon_weights(weights)
-        self.optim_config = _merge(OPTIM_DEFAULTS, optim, "optim")
-        self.data_config = _merge(DATA_DEFAULTS, data, "data")
+        self.loss_config = dict(s["loss"])
+        self.loss_config["horizon_weights"] = self._horizon_weights(self.loss_config.get("horizon_weights"))
+        self.optim_config = s["optim"]
+        self.data_config = s["data"]
+        lookback = s["lookback"]
         self.model_config: dict[str, Any] = {
-            "horizons": self.horizons, "quantiles": tuple(float(q) for q in _plain(quantiles)),
-            "lookback": int(lookback), "hidden_size": int(hidden_size), "feature_dim": int(feature_dim),
-            "lstm_layers": int(lstm_layers), "attention_heads": int(attention_heads), "dropout": float(dropout),
-            "fan": _merge({"enabled": True, "top_k": 3, "hidden_size": 32}, fan, "fan"),
-            "gat": _merge({"enabled": True, "layers": 2, "heads": 2, "dropout": 0.1}, gat, "gat"),
-            "graph": graph_cfg,
+            "horizons": self.horizons, "quantiles": tuple(float(q) for q in s["quantiles"]),
+            "lookback": int(lookback), "hidden_size": int(s["hidden_size"]), "feature_dim": int(s["feature_dim"]),
+            "lstm_layers": int(s["lstm_layers"]), "attention_heads": int(s["attention_heads"]),
+            "dropout": float(s["dropout"]), "fan": s["fan"], "gat": s["gat"], "graph": graph_cfg,
         }  # fmt: skip
         if 0.5 not in self.model_config["quantiles"]:
             raise ConfigError(
@@ -103,9 +78,9 @@ class ATFTEstimator:
             )
         if int(lookback) < 2:
             raise ConfigError(f"model.lookback={lookback} must be at least 2")
-        self.early_stopping_patience = int(early_stopping_patience)
-        self.resume = bool(resume)
-        self.num_threads = None if num_threads is None else int(num_threads)
+        self.early_stopping_patience = int(s["early_stopping_patience"])
+        self.resume = bool(s["resume"])
+        self.num_threads = None if s["num_threads"] is None else int(s["num_threads"])
         self.module = None
         self._panel: Panel | None = None
         self._tensors = None
@@ -261,6 +236,7 @@ class ATFTEstimator:
             flavor="pytorch",
             model=self.module.model,
             input_example=inputs,
+            output_example=output,
             extra={
                 "features": list(self._panel.features) if self._panel else [],
                 "return_feature": self.return_feature,
@@ -268,22 +244,6 @@ class ATFTEstimator:
                 "feature_scale": self.scaler.scale_.tolist(),
                 "target_scale": self.target_scale.tolist(),
                 "model_config": {k: v for k, v in self.model_config.items()},
-                "signature": _signature(inputs, output),
             },
         )
 
-
-def _signature(inputs: dict[str, np.ndarray] | None, output: np.ndarray | None) -> Any:
-    """An MLflow tensor signature for the multi-input forward (MLflow cannot infer one from a dict)."""
-    if inputs is None or output is None:
-        return None
-    try:
-        from mlflow.models import ModelSignature
-        from mlflow.types.schema import Schema, TensorSpec
-    except ImportError:  # pragma: no cover - tracking is optional for the model
-        return None
-
-    def spec(a: np.ndarray, name: str | None = None) -> TensorSpec:
-        return TensorSpec(a.dtype, (-1, -1, *a.shape[2:]), name)
-
-    return ModelSignature(Schema([spec(v, k) for k, v in inputs.items()]), Schema([spec(output)]))

@@ -10,13 +10,13 @@ from pathlib import Path
 import optuna
 import pytest
 
-from gogooku3.sweep import context
+from gogooku3.pipeline import trial_context as context
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_importing_the_hook_does_not_import_optuna():
-    code = "import sys, gogooku3.sweep.context; print('optuna' in sys.modules)"
+    code = "import sys, gogooku3.pipeline.trial_context; print('optuna' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(SRC)},
                          capture_output=True, text=True, check=True)  # fmt: skip
     assert out.stdout.strip() == "False"
