@@ -28,9 +28,10 @@ def default_model_config(n_features: int):
 
     from gogooku3.training.atft.estimator import ATFTEstimator
 
+    # conf/model/atft.yaml patches the schema; the estimator fills the rest from it.
     cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "model" / "atft.yaml"))
-    for key in ("_target_", "name"):
-        cfg.pop(key)
+    for key in ("defaults", "_target_", "name"):
+        cfg.pop(key, None)
     est = ATFTEstimator(horizons=(1, 5, 10, 20), **cfg)
     return {**est.model_config, "n_features": n_features}, est.loss_config, est.data_config
 

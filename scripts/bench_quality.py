@@ -141,14 +141,10 @@ def _run(gate, passed_on=None):
 
 
 def _profile(name: str, yaml) -> dict:
-    """conf/quality/<name>.yaml with its `defaults` chain resolved (no Hydra needed)."""
-    raw = yaml.safe_load((ROOT / "conf" / "quality" / f"{name}.yaml").read_text())
-    values: dict = {}
-    for parent in raw.pop("defaults", []):
-        if parent != "_self_":
-            values.update(_profile(parent, yaml))
-    values.update(raw)
-    return values
+    """The settings of ``quality=<name>``: schema defaults patched by conf/quality/<name>.yaml."""
+    from gogooku3.quality.levels import load_levels
+
+    return dict(load_levels(str(ROOT / "conf" / "quality"))[name])
 
 
 if __name__ == "__main__":

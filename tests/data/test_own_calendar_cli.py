@@ -130,11 +130,11 @@ def _run_in_process(path: Path, listed: Path, level: str, extra: list[str], run_
     from gogooku3.pipeline.experiment import run_experiment
 
     overrides = ["data=parquet", f"data.path={path}", f"data.listed_path={listed}", f"quality={level}",
-                 *SMALL_RUN, *extra, f"paths.output_dir={listed.parent / 'outputs'}", f"paths.run_dir={run_dir}"]
+                 *SMALL_RUN, *extra, f"paths.output_dir={listed.parent / 'outputs'}"]
     os.environ.setdefault("PROJECT_ROOT", str(ROOT))
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
-    return run_experiment(cfg, run_dir, overrides)
+    return run_experiment(cfg, run_dir, overrides).metrics
 
 
 def _ids(value):

@@ -33,7 +33,9 @@ class QualityConfig:
     max_negative_volume_ratio: float = 0.0
     max_null_price_trade_ratio: float = 0.0
     max_invalid_adjustment_ratio: float = 0.0
-    max_abs_daily_return: float = 0.3  # a bigger close-to-close move needs a split or a limit move
+    # A bigger close-to-close move needs a split or a limit move; TSE limits reach ~30% of the
+    # price in some bands, so strict keeps this too (below it, legal moves fail).
+    max_abs_daily_return: float = 0.3
     price_limit_multiplier: float = 2.0  # limit moves up to this multiple of the TSE daily limit
     limit_move_tolerance: float = 0.05  # a move within 5% below the daily limit counts as a limit move
     max_unexplained_jump_ratio: float = 0.0001  # tolerates the synthetic market's rare moves beyond limits

@@ -78,7 +78,7 @@ def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = No
     """What a multirun ends with: the best trial, its overrides, and every trial in a table."""
     from optuna.trial import TrialState
 
-    from gogooku3.sweep.runs import format_table
+    from gogooku3.tools.runs import format_table
 
     trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
     lines = [f"Study {study.study_name}: {len(trials)} trials"
