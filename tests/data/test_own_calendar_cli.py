@@ -66,17 +66,24 @@ def close_only_us_file(synthetic, path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def own_file(synthetic, tmp_path_factory):
+    return own_calendar_file(synthetic, tmp_path_factory.mktemp("own") / "own.parquet")
+
+
 @pytest.mark.slow
-def test_own_holiday_calendar_trains_with_infer_and_stops_under_xtks(tmp_path, synthetic):
-    path = own_calendar_file(synthetic, tmp_path / "own.parquet")
+def test_own_holiday_calendar_trains_with_infer(tmp_path, own_file):
     outputs = tmp_path / "out"
-    result = run_cli("train.py", ["data=parquet", f"data.path={path}", *SMALL_RUN], outputs)
+    result = run_cli("train.py", ["data=parquet", f"data.path={own_file}", *SMALL_RUN], outputs)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "data.calendar=infer:" in result.stdout + result.stderr
     run = mlflow_runs(outputs).iloc[0]
     assert run["tags.calendar"] == "infer"
 
-    stopped = run_cli("train.py", ["data=parquet", f"data.path={path}", "data.calendar=XTKS", *SMALL_RUN],
+
+@pytest.mark.slow
+def test_own_holiday_calendar_stops_at_gate_1_under_xtks_naming_data_calendar(tmp_path, own_file):
+    stopped = run_cli("train.py", ["data=parquet", f"data.path={own_file}", "data.calendar=XTKS", *SMALL_RUN],
                       tmp_path / "xtks")
     assert stopped.returncode == 2, stopped.stderr[-3000:]
     line = stopped.stderr.strip().splitlines()[-1]
