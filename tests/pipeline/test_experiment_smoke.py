@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 from tests.helpers import ROOT
 
 CONF = ROOT / "conf"
-DATA = ["data.n_stocks=30", "data.end=2022-03-31", "horizons=[1,5]", "split.n_folds=1",
+DATA = ["data.n_stocks=20", "data.end=2022-03-31", "horizons=[1,5]", "split.n_folds=1",
         "split.test_days=25", "split.valid_days=20", "split.embargo_days=5", "split.min_train_days=100",
         "tracking.log_model=false", "quality.data_docs=false"]  # fmt: skip
 # LightGBM's full feature set has year-over-year fundamentals: it needs more than a year of data.

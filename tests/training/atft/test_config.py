@@ -55,3 +55,17 @@ def test_trainer_groups_become_lightning_arguments(trainer, precision, accelerat
         assert kwargs["strategy"] == "ddp" and kwargs["devices"] == -1
     if trainer == "cpu":
         lightning.Trainer(**kwargs, logger=False, default_root_dir=tmp_path)  # every key is a Trainer argument
+
+
+def test_model_dataclasses_agree_with_the_schema():
+    """The model's own dataclasses (for direct use) never disagree with the config schema's defaults."""
+    from dataclasses import asdict
+
+    from gogooku3.models.atft_gat_fan import FANConfig, GATConfig, GraphConfig
+    from gogooku3.training.atft.config import FanSettings, GatSettings, GraphSettings
+
+    assert asdict(FANConfig()) == asdict(FanSettings())
+    assert asdict(GATConfig()) == asdict(GatSettings())
+    schema_graph = asdict(GraphSettings())
+    schema_graph.pop("return_feature")  # the estimator's, not the model's
+    assert asdict(GraphConfig()) == schema_graph
