@@ -21,7 +21,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from gogooku3.errors import ConfigError, GogookuError
 from gogooku3.pipeline import trial_context as context
-from gogooku3.tracking.redact import redact_url
 from gogooku3.sweep.space import SearchSpace, parse_search_space, trial_overrides
 from gogooku3.sweep.study import (
     claim_trials,
@@ -32,6 +31,8 @@ from gogooku3.sweep.study import (
     open_storage,
     wait_for_running,
 )
+from gogooku3.tools.runs import short_value
+from gogooku3.tracking.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +51,6 @@ def _trial_overrides(space: SearchSpace, trial: Any) -> dict[str, str]:
     return {k: v for k, v in pairs if k not in space.fixed}
 
 
-def _compact(value: str) -> str:
-    """A sampled value for reading: floats to 4 significant digits."""
-    if "." not in value:
-        return value
-    try:
-        return f"{float(value):.4g}"
-    except ValueError:
-        return value
-
-
 def _short_names(keys: Sequence[str]) -> list[str]:
     """Column names without the dotted prefix every key shares (``model.params.``)."""
     parts = [k.split(".") for k in keys]
@@ -71,7 +62,7 @@ def _short_names(keys: Sequence[str]) -> list[str]:
 
 def trial_line(space: SearchSpace, trial: Any) -> str:
     """``key=value ...`` of a trial's sampled parameters, compact."""
-    return " ".join(f"{k}={_compact(v)}" for k, v in _trial_overrides(space, trial).items())
+    return " ".join(f"{k}={short_value(v)}" for k, v in _trial_overrides(space, trial).items())
 
 
 def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = None) -> str:
@@ -97,7 +88,7 @@ def study_summary(study: Any, space: SearchSpace, parent_run_id: str | None = No
     rows = []
     for t in trials:
         value = ", ".join(f"{v:.6g}" for v in t.values) if t.state == TrialState.COMPLETE and t.values else "-"
-        rows.append([str(t.number), t.state.name, value, *(_compact(cells[t.number].get(k, "-")) for k in keys)])
+        rows.append([str(t.number), t.state.name, value, *(short_value(cells[t.number].get(k, "-")) for k in keys)])
     lines.append(format_table(["trial", "state", "value", *_short_names(keys)], rows))
     return "\n".join(lines)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gogooku3.errors import GogookuError
-from gogooku3.tools.runs import client_for, default_tracking_uri, fmt, format_table, get_run
+from gogooku3.tools.runs import client_for, default_tracking_uri, fmt, format_table, get_run, short_value
 
 DEFAULT_METRICS = ("val/rank_ic_h1", "test/rank_ic_h*", "test/sharpe_h1")
 IGNORED_PARAMS = ("tracking.*", "paths.*", "hydra.*", "task_name")
@@ -156,7 +156,7 @@ def narrow_table(
     optional = [column(short_metric(m), [_metric_short(r.data.metrics.get(m)) for r in runs]) for m in metrics]
     params = [p for p in params if len({r.data.params.get(p) for r in runs}) > 1 or len(runs) == 1]
     optional += [
-        column(short, [_cut(_short_value(r.data.params.get(p, "-")), CELL_WIDTH) for r in runs])
+        column(short, [_cut(short_value(r.data.params.get(p, "-")), CELL_WIDTH) for r in runs])
         for p, short in zip(params, _short_params(params))
     ]
     rank = [0 if m in HEADLINE else 2 for m in metrics] + [1] * len(params)
@@ -174,15 +174,6 @@ def narrow_table(
     header = [c[0] for c in columns]
     rows = [[c[1][i] for c in columns] for i in range(len(runs))]
     return header, rows, left_out
-
-
-def _short_value(value: str) -> str:
-    if "." not in value:
-        return value
-    try:
-        return f"{float(value):.4g}"
-    except ValueError:
-        return value
 
 
 def _metric_short(value: float | None) -> str:

@@ -39,6 +39,16 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
+def short_value(value: str) -> str:
+    """A param or sampled value for reading: floats to 4 significant digits, the rest as is."""
+    if "." not in value:
+        return value
+    try:
+        return f"{float(value):.4g}"
+    except ValueError:
+        return value
+
+
 def fmt(value: Any) -> str:
     if value is None:
         return "-"
