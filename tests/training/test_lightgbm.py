@@ -30,7 +30,8 @@ def panel_and_fold(small_market):
     frame = features.join(forward_returns(small_market.quotes, HORIZONS), on=["Code", "Date"])
     panel = Panel(frame=frame, features=tuple(names), horizons=tuple(HORIZONS))
     dates = frame.get_column("Date").unique().sort().to_list()
-    fold = walk_forward_folds(dates, n_folds=1, test_days=60, valid_days=40, embargo_days=5, max_horizon=5)[0]
+    fold = walk_forward_folds(dates, n_folds=1, test_days=60, valid_days=40, embargo_days=5, max_horizon=5,
+                              min_train_days=120)[0]
     return panel, fold
 
 

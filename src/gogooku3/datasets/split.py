@@ -34,10 +34,12 @@ def walk_forward_folds(
     valid_days: int,
     embargo_days: int,
     max_horizon: int,
-    min_train_days: int = 120,
+    min_train_days: int,
     train_days: int | None = None,
 ) -> list[Fold]:
     """Split ascending trading ``dates`` into ``n_folds`` consecutive out-of-sample folds.
+
+    Every count is in sessions; the defaults live in the ``split`` config schema only.
 
     The last ``n_folds * test_days`` sessions are the test windows. Each fold validates on
     the ``valid_days`` sessions before its test window and trains on everything before
