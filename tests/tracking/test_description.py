@@ -17,18 +17,18 @@ def test_table_has_one_row_per_horizon_with_formatted_values():
     lines = text.splitlines()
     assert lines[0] == "**data** `synthetic` · **model** `lightgbm`"
     header = next(line for line in lines if line.startswith("| horizon"))
-    assert header == ("| horizon | RankIC | ICIR | t-stat | gross Sharpe | net Sharpe | gross ann. return | "
-                      "net ann. return | turnover / day | oracle share |")  # fmt: skip
-    rows = [line for line in lines if line.startswith("| 1d") or line.startswith("| 5d")]
-    assert rows[0] == "| 1d | 0.0165 | 0.091 | 1.23 | 1.50 | -2.25 | 12.0% | -65.5% | 80.0% | 25.0% |"
+    assert header == ("| horizon | RankIC | ICIR | t-stat | Sharpe gross | Sharpe net | Return gross | "
+                      "Return net | Turnover | Oracle share |")  # fmt: skip
+    rows = [line for line in lines if line.startswith("| h1 ") or line.startswith("| h5 ")]
+    assert rows[0] == "| h1 | 0.0165 | 0.09 | 1.23 | 1.50 | -2.25 | 12.0% | -65.5% | 0.80 | 25.0% |"
     # Missing and NaN values are a dash, never "nan".
-    assert rows[1] == "| 5d | 0.0200 | – | – | – | – | – | – | – | – |"
+    assert rows[1] == "| h5 | 0.0200 | - | - | - | - | - | - | - | - |"
     assert "10 bps per side" in text and "`val/rank_ic_h1` 0.0310, `val/rank_ic_h5` 0.0456" in text
 
 
 def test_oracle_column_only_when_an_oracle_was_scored():
     real = {k: v for k, v in METRICS.items() if "oracle" not in k}
     text = run_description(real, [1])
-    assert "oracle" not in text and "bps" not in text
+    assert "Oracle" not in text and "bps" not in text
     assert text.splitlines()[0].startswith("| horizon")
-    assert text.splitlines()[1] == "|---:|" + "---:|" * 8
+    assert text.splitlines()[1] == "|---|" + "---:|" * 8

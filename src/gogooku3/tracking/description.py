@@ -6,21 +6,9 @@ stores the text as the tag ``mlflow.note.content``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
-# (header, metric name without "test/" and "_h{h}", format)
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("RankIC", "rank_ic", "{:.4f}"),
-    ("ICIR", "rank_icir", "{:.3f}"),
-    ("t-stat", "rank_ic_tstat", "{:.2f}"),
-    ("gross Sharpe", "gross_sharpe", "{:.2f}"),
-    ("net Sharpe", "sharpe", "{:.2f}"),
-    ("gross ann. return", "gross_annual_return", "{:.1%}"),
-    ("net ann. return", "annual_return", "{:.1%}"),
-    ("turnover / day", "turnover", "{:.1%}"),
-)
-ORACLE = ("oracle share", "oracle_capture", "{:.1%}")
+from gogooku3.tracking.summary import markdown_table
 
 
 def run_description(
@@ -33,32 +21,19 @@ def run_description(
 
     ``metrics`` holds the run's names (``test/rank_ic_h1``, ...). The oracle share column
     appears only when some horizon has ``test/oracle_capture_h{h}`` (synthetic data).
-    A missing or NaN value shows as an en dash.
+    A missing or NaN value shows as ``-``.
     """
-    columns = list(COLUMNS)
-    if any(f"test/{ORACLE[1]}_h{h}" in metrics for h in horizons):
-        columns.append(ORACLE)
     lines = []
     if context:
         lines.append(" · ".join(f"**{key}** `{value}`" for key, value in context.items()))
         lines.append("")
-    lines.append("| horizon | " + " | ".join(header for header, _, _ in columns) + " |")
-    lines.append("|---:|" + "---:|" * len(columns))
-    for h in horizons:
-        cells = [_cell(metrics.get(f"test/{name}_h{h}"), fmt) for _, name, fmt in columns]
-        lines.append(f"| {h}d | " + " | ".join(cells) + " |")
+    lines.append(markdown_table(metrics, horizons))  # the console's table, in markdown
     notes = ["Out-of-sample (`test/*`) over all test windows; ICIR is the daily RankIC's mean / std, "
-             "t-stat its Newey-West t-statistic."]  # fmt: skip
+             "t-stat its Newey-West t-statistic; turnover is the mean daily one-way traded weight."]  # fmt: skip
     if cost_bps is not None:
-        notes.append(f"Net = gross - costs at {cost_bps:g} bps per side on sum |Δw|; turnover is one-way.")
+        notes.append(f"Net = gross - costs at {cost_bps:g} bps per side on sum |Δw|.")
     names = [f"val/rank_ic_h{h}" for h in horizons]
     validation = [f"`{name}` {metrics[name]:.4f}" for name in names if name in metrics]
     if validation:
         notes.append("Validation, mean over folds: " + ", ".join(validation) + ".")
     return "\n".join([*lines, "", *notes]) + "\n"
-
-
-def _cell(value: float | None, fmt: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return fmt.format(value)

@@ -9,7 +9,8 @@ import yaml
 
 COLUMNS = (
     ("RankIC", "rank_ic"), ("IC", "ic"), ("RankICIR", "rank_icir"), ("t(RankIC)", "rank_ic_tstat"),
-    ("Sharpe", "sharpe"), ("Ann. return", "annual_return"), ("MaxDD", "max_drawdown"),
+    ("Sharpe gross", "gross_sharpe"), ("Sharpe", "sharpe"), ("Ann. return gross", "gross_annual_return"),
+    ("Ann. return", "annual_return"), ("Ann. cost", "annual_cost"), ("MaxDD", "max_drawdown"),
     ("Turnover", "turnover"), ("Hit rate", "hit_rate"), ("Oracle RankIC", "oracle_rank_ic"),
     ("Captured", "oracle_capture"),
 )  # fmt: skip
