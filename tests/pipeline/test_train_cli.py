@@ -245,8 +245,8 @@ def test_run_description_is_the_headline_table(finished_run):
     _, run, _ = finished_run
     text = run["tags.mlflow.note.content"]
     assert text.startswith("**data** `synthetic` · **model** `lightgbm` · **features** `core`")
-    assert "| horizon | RankIC |" in text and "oracle share" in text
-    row = next(line for line in text.splitlines() if line.startswith("| 1d |"))
+    assert "| horizon | RankIC |" in text and "Oracle share" in text
+    row = next(line for line in text.splitlines() if line.startswith("| h1 |"))
     assert row.split(" | ")[1] == f"{run['metrics.test/rank_ic_h1']:.4f}"
 
 
