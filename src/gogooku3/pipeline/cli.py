@@ -35,14 +35,14 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
         validate(cfg, deep=True)  # before any data is read (train.py's preflight already checked a single run)
         check_optimized_metric(cfg.get("optimized_metric"), [int(h) for h in cfg.horizons])
         outcome = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
+        if hydra_cfg.mode != RunMode.MULTIRUN:  # a sweep ends with its own table of trials
+            _print_summary(cfg, outcome)
+        return _objective(cfg.get("optimized_metric"), outcome.metrics)
     except GogookuError as exc:
         if hydra_cfg.mode == RunMode.MULTIRUN:
             raise
         print(f"gogooku3: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    if hydra_cfg.mode != RunMode.MULTIRUN:  # a sweep ends with its own table of trials
-        _print_summary(cfg, outcome)
-    return _objective(cfg.get("optimized_metric"), outcome.metrics)
 
 
 def check_optimized_metric(wanted: str | list[str] | None, horizons: list[int]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
         metrics.update(_quality_reports(run, gates))
         run.log_metrics(metrics)
         context = {"data": cfg.data.name, "model": cfg.model.name, "features": cfg.features.name, "run": run.name}
-        run.set_description(run_description(metrics, horizons, context, cfg.evaluation.get("cost_bps", 10.0)))
+        run.set_description(run_description(metrics, horizons, context, cfg.evaluation.cost_bps))
 
         record = lineage.to_dict()
         run.log_json(record, "lineage/lineage.json")
@@ -260,7 +261,7 @@ def _evaluate(
     targets = [target_column(h) for h in sorted(set(horizons) | {1})]
     frame = predictions.join(panel.frame.select("Code", "Date", *targets), on=["Code", "Date"], how="left")
     options = dict(cfg.evaluation)
-    run.log_params(cost_model(options.get("cost_bps", 10.0)))
+    run.log_params(cost_model(options["cost_bps"]))
     with lineage.step("evaluate", inputs=[s["name"] for s in lineage.steps if s["name"].startswith("predict")]) as step:
         scores, ics, books = evaluate(frame, horizons, **options)
         metrics = {f"test/{k}": v for k, v in scores.items()}
