@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from gogooku3.tracking.redact import redact
-from gogooku3.tracking.store import ensure_experiment, open_store
+from gogooku3.tracking.store import PARENT_TAG, ensure_experiment, open_store
 from gogooku3.sweep.study import PARENT_RUN_ATTR
 
 log = logging.getLogger(__name__)
 
 TRIAL_TAG = "optuna_trial"
 STATE_TAG = "trial_state"
-PARENT_TAG = "mlflow.parentRunId"
 
 
 class SweepParent:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from gogooku3.tracking.redact import flatten, redact, redact_overrides
-from gogooku3.tracking.store import ensure_experiment, open_store, owner_tags, reap_dead_runs, store_lock
+from gogooku3.tracking.store import PARENT_TAG, ensure_experiment, open_store, owner_tags, reap_dead_runs, store_lock
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ PACKAGES = (
 )  # fmt: skip
 MAX_PARAM_LENGTH = 6000  # MLflow's limit; longer values are logged whole in config/config.yaml
 FLUSH_EVERY = 900
-PARENT_TAG = "mlflow.parentRunId"
 DESCRIPTION_TAG = "mlflow.note.content"  # what the MLflow UI shows as the run's description
 FOLD_TAG = "fold"  # set on a run's per-fold child runs only
 

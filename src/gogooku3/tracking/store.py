@@ -31,7 +31,9 @@ def sqlite_path(uri: str) -> Path | None:
     """The database file of a ``sqlite:///`` URI, or None for any other store."""
     if not uri.startswith("sqlite:///"):
         return None
-    path = uri.removeprefix("sqlite:///").split("?", 1)[0]
+    from urllib.parse import unquote
+
+    path = unquote(uri.removeprefix("sqlite:///").split("?", 1)[0])
     return None if path in ("", ":memory:") else Path(path)
 
 

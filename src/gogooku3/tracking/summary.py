@@ -12,7 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
+
+from gogooku3.tracking.store import sqlite_path
 
 UI_HOST = "http://127.0.0.1:5000"  # where `make mlflow-ui` serves
 
@@ -85,13 +87,6 @@ def results_table(metrics: Mapping[str, float], horizons: Sequence[int] | None =
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
-def sqlite_path(tracking_uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` store, else None."""
-    if not tracking_uri.startswith("sqlite:///"):
-        return None
-    return Path(unquote(tracking_uri[len("sqlite:///") :]))
 
 
 def ui_url(info: RunInfo) -> str:
