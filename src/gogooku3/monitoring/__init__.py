@@ -1,0 +1,1 @@
+"""Metric definitions, exporters, and the sources of alert rules and dashboards."""

@@ -1,0 +1,1 @@
+"""Model versions on MLflow's registry: aliases, gate 4 promotion, rollback."""
