@@ -114,13 +114,15 @@ def validate(cfg: Any, deep: bool = False) -> None:
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None)
         raise ConfigError(f"{key}: {_first_line(str(exc))}" if key else _first_line(str(exc))) from None
-    seed = cfg.get("seed")
+    seed = cfg.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"seed={seed!r}: expected an integer")
     horizons = cfg.get("horizons")
     values = list(horizons) if OmegaConf.is_list(horizons) else None
     if not values or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in values):
         raise ConfigError(f"horizons={_show(horizons)}: expected a non-empty list of positive integers, e.g. [1,5]")
+    if not isinstance(cfg.get("deploy", False), bool):
+        raise ConfigError(f"deploy={cfg.get('deploy')!r}: expected true or false")
     wanted = cfg.get("optimized_metric")
     if wanted is not None and not isinstance(wanted, str) and not OmegaConf.is_list(wanted):
         raise ConfigError(f"optimized_metric={wanted!r}: expected a metric name, a list of names or null")

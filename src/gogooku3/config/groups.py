@@ -7,6 +7,7 @@ from gogooku3.config.evaluation import Evaluation
 from gogooku3.config.features import FeatureSet
 from gogooku3.config.model import ATFTSettings, LightGBMSettings
 from gogooku3.config.paths import Paths
+from gogooku3.config.predict import PredictSettings
 from gogooku3.config.quality import QUALITY_SCHEMA
 from gogooku3.config.split import WalkForward
 from gogooku3.config.tracking import MlflowTracking
@@ -25,5 +26,6 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("evaluation", "default"): Evaluation,
     ("tracking", "mlflow"): MlflowTracking,
     ("paths", "default"): Paths,
+    ("predict", "default"): PredictSettings,
     ("quality", "default"): QUALITY_SCHEMA,
 }

@@ -76,6 +76,28 @@ class LightGBMRegressor:
         self.best_score = float(self.booster.best_score["valid"][score_name])
         return self
 
+    def fit_rounds(self, train: Any, y: np.ndarray, rounds: int) -> LightGBMRegressor:
+        """Fit exactly ``rounds`` boosting rounds, no validation: the refit of a deployed model,
+        whose round count the walk-forward folds chose."""
+        import lightgbm as lgb
+
+        known = np.isfinite(y)
+        train.set_label(np.where(known, y, 0.0))
+        train.set_weight(known.astype(np.float64))
+        self.booster = lgb.train(self.params, train, num_boost_round=int(rounds))
+        self.best_iteration = int(rounds)
+        return self
+
+    @classmethod
+    def from_text(cls, text: str, best_iteration: int) -> LightGBMRegressor:
+        """A fitted regressor from its booster's saved model text."""
+        import lightgbm as lgb
+
+        model = cls({})
+        model.booster = lgb.Booster(model_str=text)
+        model.best_iteration = int(best_iteration)
+        return model
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.booster is None:
             raise RuntimeError("LightGBMRegressor.predict called before fit")

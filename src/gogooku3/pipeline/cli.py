@@ -45,6 +45,27 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
         sys.exit(2)
 
 
+def run_predict_task(cfg: DictConfig) -> None:
+    """``predict.py``: one line and exit code 2 on bad input, a refused model or a failed gate."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from gogooku3.console import quiet_third_party
+
+    quiet_third_party()
+    try:
+        from gogooku3.config.check import validate
+        from gogooku3.pipeline.predict import run_predict
+
+        validate(cfg, deep=True)
+        outcome = run_predict(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except GogookuError as exc:
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    from gogooku3.pipeline.predict import summary
+
+    print(summary(outcome), flush=True)
+
+
 def check_optimized_metric(wanted: str | list[str] | None, horizons: list[int]) -> None:
     """Fail before any data is read when ``optimized_metric`` names a horizon the run has not got."""
     names = [] if wanted is None else [wanted] if isinstance(wanted, str) else list(wanted)

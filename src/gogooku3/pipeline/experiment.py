@@ -78,6 +78,13 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
 
             metrics = _evaluate(cfg, market, panel, predictions, horizons, gates, run, run_dir, lineage)
             metrics.update({k: sum(v) / len(v) for k, v in val.items()})
+            if cfg.get("deploy", False):
+                from gogooku3.pipeline.deploy import deploy
+
+                with lineage.step("deploy", inputs=["evaluate"]) as step:
+                    per_fold = [{k: v[i] for k, v in val.items()} for i in range(len(folds))]
+                    metrics.update(deploy(cfg, market, panel, feature_panel, folds, per_fold, predictions, run, run_dir))
+                    step["outputs"]["deploy"] = {k: v for k, v in metrics.items() if k.startswith(("deploy/", "canary/"))}
             with lineage.step("validate_outputs", inputs=["evaluate"]) as step:
                 gates.training_output(predictions, metrics, horizons)
                 step["outputs"]["quality"] = _gate_summary(gates, "training_output")

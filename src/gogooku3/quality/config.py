@@ -63,6 +63,8 @@ class QualityConfig:
     min_prediction_std: float = 1e-12
     max_collapsed_date_ratio: float = 0.0
     max_abs_prediction: float = 1.0
+    min_prediction_coverage: float = 0.99  # served predictions: share of the universe's rows predicted
+    max_dispersion_factor: float = 5.0  # served daily spread vs the model's validation spread, either way
     required_metrics: tuple[str, ...] = ()  # metric names or globs that must be reported
     # corrections (each off = the defect fails the gate instead)
     correct_duplicates: bool = False  # drop repeated (Code, Date) rows (first kept) into quarantine
@@ -107,7 +109,7 @@ class QualityConfig:
                 if not 0.0 <= value <= 1.0:
                     raise ConfigError(f"quality.{f.name}={value} must lie in [0, 1]")
         positive = ("max_abs_daily_return", "price_limit_multiplier", "max_abs_zscore",
-                    "max_abs_prediction", "alert_timeout_s")
+                    "max_abs_prediction", "max_dispersion_factor", "alert_timeout_s")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"quality.{name}={getattr(self, name)} must be positive")

@@ -181,15 +181,17 @@ class QualityGates:
         self._finish(report, check_training_output(predictions, metrics, list(horizons), self.config), started)
         return report
 
-    def predictions(self, predictions: pl.DataFrame, horizons: list[int]) -> GateReport:
-        """Gate 5 before storing or serving: one row per key, every horizon, plausible values."""
+    def predictions(self, predictions: pl.DataFrame, horizons: list[int], universe: pl.DataFrame | None = None,
+                    reference: dict | None = None) -> GateReport:
+        """Gate 5 before storing or serving: one row per key, every horizon, plausible values;
+        with ``universe`` and ``reference``, coverage and spread against the validation predictions."""
         if not self.enabled:
             return self._skipped("predictions")
         from gogooku3.quality.outputs import check_predictions
 
         started = time.perf_counter()
         report = GateReport(gate="predictions", rows_in=predictions.height, rows_out=predictions.height)
-        self._finish(report, check_predictions(predictions, list(horizons), self.config), started)
+        self._finish(report, check_predictions(predictions, list(horizons), self.config, universe, reference), started)
         return report
 
     def write_docs(self) -> Path | None:

@@ -74,10 +74,22 @@ def check_training_output(predictions: pl.DataFrame, metrics: dict[str, float], 
     return ev
 
 
-def check_predictions(predictions: pl.DataFrame, horizons: list[int], cfg: QualityConfig) -> Evidence:
+def check_predictions(predictions: pl.DataFrame, horizons: list[int], cfg: QualityConfig,
+                      universe: pl.DataFrame | None = None, reference: dict | None = None) -> Evidence:
+    """Gate 5 on predictions about to be stored.
+
+    ``universe`` (Code, Date: every row that should get a prediction) adds the coverage
+    check; ``reference`` (per horizon ``{"daily_sd": ...}``, the model's validation
+    predictions) adds the per-day dispersion checks: a served day whose spread collapsed
+    or left the validation range by more than ``quality.max_dispersion_factor`` fails.
+    """
     ev = Evidence()
     if not _schema(ev, predictions, horizons):
         return ev
+    if universe is not None:
+        _coverage(ev, predictions, universe, cfg)
+    if reference is not None:
+        _dispersion(ev, predictions, horizons, reference, cfg)
     n = max(predictions.height, 1)
     dup = predictions.filter(pl.int_range(pl.len()).over("Code", "Date") > 0)
     ev.add("summary", pl.DataFrame([{"duplicate_keys_ratio": dup.height / n, "rows": predictions.height}]), [
@@ -115,6 +127,44 @@ def check_predictions(predictions: pl.DataFrame, horizons: list[int], cfg: Quali
              description=f"|prediction| <= quality.max_abs_prediction={cfg.max_abs_prediction:g}"),
     ])
     return ev
+
+
+def _coverage(ev: Evidence, predictions: pl.DataFrame, universe: pl.DataFrame, cfg: QualityConfig) -> None:
+    missing = universe.select("Code", "Date").join(predictions.select("Code", "Date"), on=["Code", "Date"], how="anti")
+    ratio = 1.0 - missing.height / universe.height if universe.height else 0.0
+    ev.add("coverage", pl.DataFrame([{"coverage_ratio": ratio, "universe_rows": universe.height}]), [
+        Rule(check="universe_coverage", table="coverage", column="coverage_ratio", kind="between",
+             dimension="completeness", min_value=cfg.min_prediction_coverage, max_value=1.0,
+             description=f"share of the universe's (Code, Date) rows predicted >= "
+                         f"quality.min_prediction_coverage={cfg.min_prediction_coverage:g}"),
+    ])
+    ev.sample("universe_coverage", missing.sort("Date", "Code"), cfg.sample_rows)
+
+
+def _dispersion(ev: Evidence, predictions: pl.DataFrame, horizons: list[int], reference: dict,
+                cfg: QualityConfig) -> None:
+    daily = predictions.group_by("Date").agg(*[pl.col(pred_column(h)).std().alias(f"sd_{h}") for h in horizons])
+    rows = []
+    for h in horizons:
+        ref = float(reference.get(str(h), reference.get(h, {})).get("daily_sd", float("nan")))
+        sd = daily.get_column(f"sd_{h}").fill_null(0.0)
+        ratio = (sd / ref) if ref > 0 else sd * float("nan")
+        low, high = ratio.min(), ratio.max()
+        rows.append({"horizon": h, "min_daily_sd": float(sd.min()) if len(sd) else 0.0,
+                     "min_sd_ratio": float(low) if low is not None else 0.0,
+                     "max_sd_ratio": float(high) if high is not None else 0.0})
+    r = cfg.max_dispersion_factor
+    ev.add("dispersion", pl.DataFrame(rows), [
+        Rule(check="prediction_dispersion", table="dispersion", column="min_daily_sd", kind="between",
+             dimension="accuracy", min_value=max(cfg.min_prediction_std, 1e-12), key="horizon",
+             description="every day's predictions are spread out (not one value for every stock)"),
+        Rule(check="dispersion_vs_validation", table="dispersion", column="min_sd_ratio", kind="between",
+             dimension="consistency", min_value=1.0 / r, key="horizon",
+             description=f"daily spread >= validation spread / quality.max_dispersion_factor={r:g}"),
+        Rule(check="dispersion_vs_validation_high", table="dispersion", column="max_sd_ratio", kind="between",
+             dimension="consistency", max_value=r, key="horizon",
+             description=f"daily spread <= validation spread x quality.max_dispersion_factor={r:g}"),
+    ])
 
 
 def _number(value: object) -> bool:

@@ -242,6 +242,20 @@ class MlflowRun(_MetricBuffer):
     def log_json(self, obj: Any, artifact_file: str) -> None:
         self._mlflow.log_text(json.dumps(redact(obj), indent=2, default=str), artifact_file)
 
+    def log_deployable(self, folder: Path, name: str = "deploy") -> str:
+        """Log a deploy bundle (:mod:`gogooku3.training.deployable`) as a pyfunc model; returns its URI.
+
+        The bundle's own loader serves it (``mlflow.pyfunc.load_model``); the registry
+        registers this model, and predict.py reads the bundle's files from it.
+        """
+        import mlflow.pyfunc
+
+        info = mlflow.pyfunc.log_model(
+            name=name, loader_module="gogooku3.training.deployable", data_path=str(folder),
+            pip_requirements=[f"{p}=={metadata.version(p)}" for p in ("lightgbm", "polars", "numpy")],
+        )  # fmt: skip
+        return str(info.model_uri)
+
     def log_model(self, bundle: Any, name: str = "model") -> None:
         """Log a fitted model in its MLflow flavor, with a signature."""
         from mlflow.models import infer_signature

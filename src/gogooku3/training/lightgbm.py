@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -83,6 +85,51 @@ class LightGBMEstimator:
         return rows.select("Code", "Date").with_columns(
             [pl.Series(pred_column(h), self.models[h].predict(x)) for h in self.horizons]
         )
+
+    def refit(self, panel: Panel, window: tuple[date, date], folds: list[dict[str, float]]) -> dict[str, float]:
+        """Fit on every labelled row of ``window`` with each horizon's mean best round over ``folds``."""
+        self.features = list(panel.features)
+        train = panel.between(*window)
+        if self.target_transform == "rank":
+            train = cross_sectional_rank(train, list(panel.targets))
+        binned, chosen = binned_dataset(self._x(train), self.features), {}
+        with Progress(len(self.horizons), "LightGBM refit", unit="horizon") as bar:
+            for h in self.horizons:
+                rounds = [f[f"best_iteration_h{h}"] for f in folds if f"best_iteration_h{h}" in f]
+                chosen[f"rounds_h{h}"] = float(max(1, round(sum(rounds) / len(rounds))) if rounds else 1)
+                labels = train.get_column(target_column(h)).cast(pl.Float64).fill_null(float("nan")).to_numpy()
+                model = LightGBMRegressor(self.params, self.num_boost_round, self.early_stopping_rounds)
+                self.models[h] = model.fit_rounds(binned, labels, int(chosen[f"rounds_h{h}"]))
+                bar.update(1, f"h{h} {int(chosen[f'rounds_h{h}'])} rounds")
+        return chosen
+
+    def canary_inputs(self, panel: Panel, day: date) -> dict[str, np.ndarray]:
+        """Up to 64 feature rows of ``day``: replayed after loading, they must give the same predictions."""
+        return {"x": self._x(panel.between(day, day).head(64))}
+
+    def replay(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Predictions (rows, horizons) for raw model inputs (see :meth:`canary_inputs`)."""
+        return np.stack([self.models[h].predict(inputs["x"]) for h in self.horizons], axis=1)
+
+    def save(self, folder: Path) -> None:
+        """Boosters as LightGBM model text, one per horizon, plus what predict needs."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for h, model in self.models.items():
+            (folder / f"booster_h{h}.txt").write_text(model.booster.model_to_string(num_iteration=model.best_iteration))
+        state = {"horizons": self.horizons, "features": self.features,
+                 "best_iteration": {str(h): m.best_iteration for h, m in self.models.items()}}  # fmt: skip
+        (folder / "estimator.json").write_text(json.dumps(state, indent=1))
+
+    @classmethod
+    def load(cls, folder: Path) -> LightGBMEstimator:
+        state = json.loads((folder / "estimator.json").read_text())
+        estimator = cls(state["horizons"])
+        estimator.features = list(state["features"])
+        estimator.models = {
+            int(h): LightGBMRegressor.from_text((folder / f"booster_h{h}.txt").read_text(), it)
+            for h, it in state["best_iteration"].items()
+        }
+        return estimator
 
     def model_bundle(self) -> ModelBundle | None:
         if not self.models:

@@ -15,6 +15,9 @@ from gogooku3.data.price_limits import limit_width
 from gogooku3.features.spec import Feature
 from gogooku3.schema import DATE
 
+LISTED_CAP = 250  # sessions: about a year
+
+
 def calendar(ctx: FeatureContext, suspension_window: int = 20) -> list[Feature]:
     """Flags are 0/1 floats so every model can read them."""
     close = pl.col("Close")
@@ -24,8 +27,11 @@ def calendar(ctx: FeatureContext, suspension_window: int = 20) -> list[Feature]:
     tol = 1e-9 * base
     raw = ("Close", "AdjustmentFactor")
     return [
-        ctx.feature("sessions_listed_log", (col(POS).cast(pl.Float64) + 1).log(), ("Code", "Date"),
-                    lookback=None, description="ln(1 + sessions since the code's first quote in the data)"),
+        # Capped, so the value at t reads a bounded past: a prediction from the last LISTED_CAP
+        # sessions equals one from the whole history.
+        ctx.feature("sessions_listed_log", (col(POS).clip(upper_bound=LISTED_CAP).cast(pl.Float64) + 1).log(),
+                    ("Code", "Date"), lookback=LISTED_CAP,
+                    description=f"ln(1 + sessions since the code's first quote in the data, at most {LISTED_CAP})"),
         ctx.feature("suspended", suspended, ("Close",), description="1 if the session has no trade"),
         ctx.feature(f"suspended_{suspension_window}d", rsum(suspended, suspension_window), ("Close",),
                     window=suspension_window, lookback=suspension_window - 1,

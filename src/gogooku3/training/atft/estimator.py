@@ -6,6 +6,7 @@ DictConfig and are turned into plain dicts here, so the model itself sees plain 
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ class ATFTEstimator:
                  output_dir: str | Path | None = None, **settings: Any) -> None:
         """``settings``: keys of ``model=atft`` (:class:`ATFTSettings`); those left out take its defaults."""
         s = _merge(defaults(ATFTSettings), {k: v for k, v in settings.items() if k not in ("_target_", "name")}, "")
+        self.settings = s  # kept for save/load: a deployed model is rebuilt from the same settings
         self.horizons = tuple(int(h) for h in plain(horizons))
         self.seed = int(seed)
         self.trainer_kwargs = _merge(defaults(TrainerSettings), trainer, "", scope="trainer")
@@ -82,6 +84,7 @@ class ATFTEstimator:
         self.resume = bool(s["resume"])
         self.num_threads = None if s["num_threads"] is None else int(s["num_threads"])
         self.module = None
+        self.features: list[str] = []
         self._panel: Panel | None = None
         self._tensors = None
 
@@ -127,12 +130,77 @@ class ATFTEstimator:
         with self._threads():
             return self._fit(panel, fold, log_metric)
 
-    def predict(self, panel: Panel, start: date, end: date) -> pl.DataFrame:
-        """``Code``, ``Date`` and the median forecast ``pred_h{h}`` of every panel row in [start, end]."""
-        with self._threads():
-            return self._predict(panel, start, end)
+    def predict(self, panel: Panel, start: date, end: date, quantiles: bool = False) -> pl.DataFrame:
+        """``Code``, ``Date`` and the median forecast ``pred_h{h}`` of every panel row in [start, end].
 
-    def _fit(self, panel: Panel, fold: Fold, log_metric: MetricLogger | None) -> dict[str, float]:
+        ``quantiles=True`` adds every quantile level q as ``pred_h{h}_q{q}`` (target units).
+        """
+        with self._threads():
+            return self._predict(panel, start, end, quantiles)
+
+    def refit(self, panel: Panel, window: tuple[date, date], folds: list[dict[str, float]]) -> dict[str, float]:
+        """Train on ``window`` for the folds' mean best epoch count (+1), keeping the last epoch's weights.
+
+        Nothing is held out: the folds chose the epochs, so the refit needs no validation.
+        """
+        epochs = [f["best_epoch"] for f in folds if f.get("best_epoch", -1) >= 0]
+        chosen = {"epochs": float(max(1, round(sum(epochs) / len(epochs)) + 1) if epochs else 1)}
+        self.trainer_kwargs = {**self.trainer_kwargs, "max_epochs": int(chosen["epochs"])}
+        self.early_stopping_patience = 0
+        with self._threads():
+            self._fit(panel, Fold(-1, window, window, window), None, keep_last=True)
+        return chosen
+
+    def canary_inputs(self, panel: Panel, day: date) -> dict[str, np.ndarray]:
+        """``forward``'s inputs for ``day``: replayed after loading, they must give the same outputs."""
+        from gogooku3.training.atft.data import DateBatcher
+
+        tensors = self._tensors if panel is self._panel else self._tensors_for(panel)[0]
+        batch = DateBatcher(tensors, min_history=0)(tensors.date_indices(day, day))
+        return {k: batch[k].numpy() for k in ("x", "mask", "returns", "groups")}
+
+    def replay(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """The model's raw output (dates, stocks, horizons, quantiles) for :meth:`canary_inputs`."""
+        import torch
+
+        with torch.no_grad(), self._threads():
+            return self.module.model(**{k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()}).numpy()
+
+    def save(self, folder: Path) -> None:
+        """Weights (``state_dict.pt``, loadable with ``weights_only=True``) and what predict needs."""
+        import torch
+
+        if self.module is None:
+            raise RuntimeError("ATFTEstimator.save called before fit")
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(self.module.model.state_dict(), folder / "state_dict.pt")
+        state = {"horizons": list(self.horizons), "settings": self.settings, "features": list(self.features),
+                 "n_features": len(self.features), "feature_center": self.scaler.center_.tolist(),
+                 "feature_scale": self.scaler.scale_.tolist(), "target_scale": self.target_scale.tolist()}  # fmt: skip
+        (folder / "estimator.json").write_text(json.dumps(state, indent=1))
+
+    @classmethod
+    def load(cls, folder: Path) -> ATFTEstimator:
+        """The saved model, strictly: every weight present with its shape, nothing extra."""
+        import torch
+
+        from gogooku3.datasets.normalize import Standardizer
+        from gogooku3.training.atft.module import ATFTLightningModule
+
+        state = json.loads((folder / "estimator.json").read_text())
+        estimator = cls(state["horizons"], **state["settings"])
+        estimator.features = list(state["features"])
+        estimator.scaler = Standardizer(center_=np.asarray(state["feature_center"], dtype=np.float64),
+                                        scale_=np.asarray(state["feature_scale"], dtype=np.float64))  # fmt: skip
+        estimator.target_scale = np.asarray(state["target_scale"], dtype=np.float32)
+        module = ATFTLightningModule({**estimator.model_config, "n_features": state["n_features"]},
+                                     estimator.loss_config, **estimator.optim_config)  # fmt: skip
+        weights = torch.load(folder / "state_dict.pt", map_location="cpu", weights_only=True)
+        module.model.load_state_dict(weights, strict=True)
+        estimator.module = module.eval()
+        return estimator
+
+    def _fit(self, panel: Panel, fold: Fold, log_metric: MetricLogger | None, keep_last: bool = False) -> dict[str, float]:
         import lightning as L
         import torch
         from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
@@ -147,6 +215,7 @@ class ATFTEstimator:
         L.seed_everything(self.seed, workers=True, verbose=False)
         tensors, self.scaler, self.target_scale = self._tensors_for(panel, fold)
         self._panel, self._tensors = panel, tensors
+        self.features = list(panel.features)
         has_target = torch.isfinite(tensors.targets).any(0).any(-1).numpy()
         train_idx = [i for i in tensors.date_indices(*fold.train) if has_target[i]]
         valid_idx = [i for i in tensors.date_indices(*fold.valid) if has_target[i]]
@@ -175,7 +244,7 @@ class ATFTEstimator:
                             logger=CSVLogger(self.output_dir, name="lightning_logs"))  # fmt: skip
         last = ckpt_dir / "last.ckpt"
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if self.resume and last.exists() else None)
-        if checkpoint.best_model_path:
+        if checkpoint.best_model_path and not keep_last:
             state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)["state_dict"]
             module.load_state_dict(state)
         self.module = module.cpu().eval()
@@ -183,7 +252,7 @@ class ATFTEstimator:
         best_epoch = int(np.argmax(history)) if history else -1
         return {monitor: float(history[best_epoch]) if history else float("nan"), "best_epoch": best_epoch}
 
-    def _predict(self, panel: Panel, start: date, end: date) -> pl.DataFrame:
+    def _predict(self, panel: Panel, start: date, end: date, quantiles: bool = False) -> pl.DataFrame:
         import torch
 
         from gogooku3.training.atft.data import DateBatcher
@@ -201,17 +270,21 @@ class ATFTEstimator:
                 if not len(chunk):
                     continue
                 batch = batcher(chunk)
-                out = model(batch["x"], batch["mask"], batch["returns"], batch["groups"])[..., mid] * scale
+                out = model(batch["x"], batch["mask"], batch["returns"], batch["groups"]) * scale[:, None]
                 b, n = batch["mask"].nonzero(as_tuple=True)
-                parts.append((chunk[b.numpy()], n.numpy(), out[b, n].numpy()))
+                parts.append((chunk[b.numpy()], n.numpy(), out[b, n].numpy()))  # (rows, H, Q)
+        levels = list(self.model_config["quantiles"])
         if parts:
             t, s, v = (np.concatenate(col) for col in zip(*parts))
         else:
-            t, s, v = np.zeros(0, int), np.zeros(0, int), np.zeros((0, len(self.horizons)), np.float32)
+            t, s, v = np.zeros(0, int), np.zeros(0, int), np.zeros((0, len(self.horizons), len(levels)), np.float32)
+        extra = {f"{pred_column(h)}_q{q:g}": v[:, k, j].astype(np.float64)
+                 for k, h in enumerate(self.horizons) for j, q in enumerate(levels)} if quantiles else {}  # fmt: skip
         frame = pl.DataFrame({
             "Code": pl.Series("Code", tensors.codes[s], dtype=pl.String),
             "Date": pl.Series("Date", [tensors.dates[i] for i in t], dtype=pl.Date),
-            **{pred_column(h): v[:, k].astype(np.float64) for k, h in enumerate(self.horizons)},
+            **{pred_column(h): v[:, k, mid].astype(np.float64) for k, h in enumerate(self.horizons)},
+            **extra,
         })  # fmt: skip
         self._example = batcher(idx[-1:]) if len(idx) else None
         return frame.sort("Code", "Date")
