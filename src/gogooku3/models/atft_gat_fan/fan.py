@@ -49,8 +49,8 @@ class FrequencyAdaptiveNormalization(nn.Module):
         )
 
     def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with torch.autocast(device_type=x.device.type, enabled=False):  # FFTs need fp32
-            x32 = x.float()
+        with torch.autocast(device_type=x.device.type, enabled=False):  # FFTs need fp32 (or fp64)
+            x32 = x if x.dtype == torch.float64 else x.float()
             spec = torch.fft.rfft(x32, dim=-2)  # (M, L//2+1, F)
             top = spec.abs().topk(self.top_k, dim=-2).indices
             keep = torch.zeros_like(spec.real, dtype=torch.bool).scatter_(-2, top, True)

@@ -38,7 +38,7 @@ def correlation_graph(returns: torch.Tensor, node_mask: torch.Tensor, groups: to
     """
     B, N, W = returns.shape
     with torch.autocast(device_type=returns.device.type, enabled=False):
-        r = returns.float()
+        r = returns if returns.dtype == torch.float64 else returns.float()
         valid = torch.isfinite(r) & node_mask.unsqueeze(-1)
         r = torch.where(valid, r, 0.0)
         day_count = valid.sum(1, keepdim=True).clamp(min=1)
@@ -59,6 +59,6 @@ def correlation_graph(returns: torch.Tensor, node_mask: torch.Tensor, groups: to
         b, i, slot = keep.nonzero(as_tuple=True)
         j = nbr[b, i, slot]
         same = (groups[b, i] == groups[b, j]) & (groups[b, i] >= 0)  # (E, 3)
-        edge_attr = torch.cat([value[b, i, slot].unsqueeze(-1), same.float()], dim=-1)
+        edge_attr = torch.cat([value[b, i, slot].unsqueeze(-1), same.to(value.dtype)], dim=-1)
         edge_index = torch.stack([b * N + j, b * N + i])
     return Graph(edge_index=edge_index, edge_attr=edge_attr)

@@ -26,6 +26,12 @@ from gogooku3.training.atft.config import ATFTSettings, TrainerSettings, default
 from gogooku3.training.base import MetricLogger, ModelBundle
 
 
+def _double(batch: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``forward``'s positional inputs, floats in float64."""
+    x, mask, returns, groups = (batch[k] for k in ("x", "mask", "returns", "groups"))
+    return x.double(), mask, returns.double(), groups
+
+
 def _merge(base: Mapping[str, Any], given: Any, name: str, scope: str = "model") -> dict[str, Any]:
     """``given`` over ``base``, nested dicts key by key; an unknown key is a :class:`ConfigError`."""
     given = plain(given) or {}
@@ -163,8 +169,17 @@ class ATFTEstimator:
         """The model's raw output (dates, stocks, horizons, quantiles) for :meth:`canary_inputs`."""
         import torch
 
+        batch = {k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()}
         with torch.no_grad(), self._threads():
-            return self.module.model(**{k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()}).numpy()
+            return self._inference_model()(*_double(batch)).numpy()
+
+    def _inference_model(self):
+        """A float64 copy of the trained model: predictions then do not depend on how many dates
+        share a batch (float32 kernels round differently per shape), so a served day equals
+        the backtest's to 1e-6 even after per-day z-scoring."""
+        import copy
+
+        return copy.deepcopy(self.module.model).double().eval()
 
     def save(self, folder: Path) -> None:
         """Weights (``state_dict.pt``, loadable with ``weights_only=True``) and what predict needs."""
@@ -262,15 +277,15 @@ class ATFTEstimator:
         tensors = self._tensors if panel is self._panel else self._tensors_for(panel)[0]
         batcher = DateBatcher(tensors, min_history=0)
         idx = tensors.date_indices(start, end)
-        model, mid = self.module.model, list(self.model_config["quantiles"]).index(0.5)
-        scale = torch.from_numpy(self.target_scale)
+        model, mid = self._inference_model(), list(self.model_config["quantiles"]).index(0.5)
+        scale = torch.from_numpy(self.target_scale).double()
         parts = []
         with torch.no_grad():
             for chunk in np.array_split(idx, max(1, -(-len(idx) // self.data_config["predict_dates_per_batch"]))):
                 if not len(chunk):
                     continue
                 batch = batcher(chunk)
-                out = model(batch["x"], batch["mask"], batch["returns"], batch["groups"]) * scale[:, None]
+                out = model(*_double(batch)) * scale[:, None]
                 b, n = batch["mask"].nonzero(as_tuple=True)
                 parts.append((chunk[b.numpy()], n.numpy(), out[b, n].numpy()))  # (rows, H, Q)
         levels = list(self.model_config["quantiles"])
