@@ -23,6 +23,8 @@ def test_register_copies_lineage_and_metrics(store, registry):
     assert v.tags["folds_digest"] == "folds-A" and v.tags["git_sha"] == "a1b2c3d" and v.tags["canary_passed"] == "true"
     assert v.tags["artifact_sha256"] == store.client.get_run(run_id).data.tags["artifact_sha256"]
     assert v.metrics == pytest.approx(GOOD_METRICS)
+    with pytest.raises(ConfigError, match=f"run {run_id}: already registered as gogooku3 version 1"):
+        registry.register(run_id, NAME, "again", who="alice")
     raw = store.client.get_model_version(NAME, "1").tags
     assert float(raw["metric.test/rank_ic_h1"]) == GOOD_METRICS["test/rank_ic_h1"]
     assert raw["registered_by"] == "alice" and raw["registration_reason"] == "first deployable model"
@@ -125,3 +127,10 @@ def test_rollback_without_previous_and_promoting_the_champion(store, registry):
         registry.promote(NAME, v.version, "again")
     with pytest.raises(ConfigError, match="--version 9: model 'gogooku3' has no such version"):
         registry.promote(NAME, "9", "missing")
+
+
+def test_a_failed_run_is_not_registered(store, registry):
+    run_id = store.deployable_run()
+    store.client.set_terminated(run_id, "FAILED")
+    with pytest.raises(ConfigError, match=f"run {run_id}: status FAILED"):
+        registry.register(run_id, NAME, "try")

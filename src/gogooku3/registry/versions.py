@@ -118,6 +118,8 @@ class Registry:
         """
         reason, who = actions.check_reason(reason), who or actions.current_user()
         run = self._run(run_id)
+        if run.info.status in ("FAILED", "KILLED"):
+            raise ConfigError(f"run {run_id}: status {run.info.status}; only a run that ended well is registered")
         tags = run.data.tags
         for tag in names.REQUIRED_RUN_TAGS:
             if not tags.get(tag):
@@ -133,6 +135,9 @@ class Registry:
         version_tags.update({names.SOURCE_RUN_TAG: run_id, names.REGISTERED_AT_TAG: now,
                              names.REGISTERED_BY_TAG: who, names.REGISTRATION_REASON_TAG: reason})  # fmt: skip
         with self._locked():
+            twice = self.client.search_model_versions(f"name = '{_quote(name)}' and run_id = '{_quote(run_id)}'")
+            if twice:
+                raise ConfigError(f"run {run_id}: already registered as {name} version {twice[0].version}")
             self._ensure_model(name)
             mv = self.client.create_model_version(
                 name, source=f"models:/{model.model_id}", run_id=run_id, model_id=model.model_id, tags=version_tags,
