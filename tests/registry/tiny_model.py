@@ -9,5 +9,5 @@ class TinyModel(mlflow.pyfunc.PythonModel):
     def __init__(self, ident: int) -> None:
         self.ident = ident
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, model_input: list[int], params=None) -> list[int]:
         return [self.ident] * len(model_input)
