@@ -134,3 +134,11 @@ def test_a_failed_run_is_not_registered(store, registry):
     store.client.set_terminated(run_id, "FAILED")
     with pytest.raises(ConfigError, match=f"run {run_id}: status FAILED"):
         registry.register(run_id, NAME, "try")
+
+
+def test_module_level_verbs(store):
+    from gogooku3.registry import versions
+
+    v = versions.register(store.deployable_run(), NAME, "module verb", "erin", tracking_uri=store.uri)
+    assert versions.promote(NAME, v.version, "module verb", "erin", tracking_uri=store.uri).passed
+    assert [x.aliases for x in versions.list_versions(NAME, tracking_uri=store.uri)] == [("champion",)]

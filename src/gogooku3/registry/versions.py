@@ -282,3 +282,23 @@ def _find_file(client: Any, model_id: str, filename: str, path: str | None = Non
 
 def _quote(value: str) -> str:
     return value.replace("'", "\\'")
+
+
+# Module-level verbs for callers that hold a tracking URI, not a Registry (train.py, tests, tools).
+def register(run_id: str, name: str, reason: str, who: str | None = None, *, tracking_uri: str,
+             settings: RegistrySettings | None = None) -> VersionInfo:  # fmt: skip
+    return Registry(tracking_uri, settings).register(run_id, name, reason, who)
+
+
+def promote(name: str, version: str | int, reason: str, who: str | None = None, *, tracking_uri: str,
+            settings: RegistrySettings | None = None) -> GateResult:  # fmt: skip
+    return Registry(tracking_uri, settings).promote(name, version, reason, who)
+
+
+def rollback(name: str, reason: str, who: str | None = None, *, tracking_uri: str,
+             settings: RegistrySettings | None = None) -> VersionInfo:  # fmt: skip
+    return Registry(tracking_uri, settings).rollback(name, reason, who)
+
+
+def list_versions(name: str, *, tracking_uri: str) -> list[VersionInfo]:
+    return Registry(tracking_uri).list(name)
