@@ -9,6 +9,7 @@ from gogooku3.config.model import ATFTSettings, LightGBMSettings
 from gogooku3.config.paths import Paths
 from gogooku3.config.predict import PredictSettings
 from gogooku3.config.quality import QUALITY_SCHEMA
+from gogooku3.config.registry import RegistrySettings
 from gogooku3.config.split import WalkForward
 from gogooku3.config.tracking import MlflowTracking
 from gogooku3.config.trainer import TrainerSettings
@@ -28,4 +29,5 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("paths", "default"): Paths,
     ("predict", "default"): PredictSettings,
     ("quality", "default"): QUALITY_SCHEMA,
+    ("registry", "default"): RegistrySettings,
 }

@@ -27,9 +27,6 @@ from gogooku3.registry import names
 from gogooku3.schema import pred_column
 
 log = logging.getLogger(__name__)
-# |Newey-West t| of a null market's test RankIC that still counts as no signal. A leak shows as |t| in
-# the tens; on four horizons of overlapping returns chance alone reaches 3 now and then.
-CANARY_MAX_TSTAT = 4.0
 REFERENCE_SESSIONS = 120  # the deployed model's last sessions whose prediction spread the gate compares with
 UNBOUNDED_HISTORY = 500  # sessions read for features with an unbounded lookback (recursive averages)
 
@@ -100,7 +97,7 @@ def deploy(
         folder = Path(tmp) / "bundle"
         sha = write_bundle(folder, estimator, meta, estimator.canary_inputs(panel, window[1]))
         uri = run.log_deployable(folder)
-    passed = canary["canary/max_abs_rank_ic_tstat"] < CANARY_MAX_TSTAT
+    passed = canary["canary/max_abs_rank_ic_tstat"] < float(cfg.registry.canary_max_abs_tstat)
     run.set_tags({
         names.DEPLOYABLE_TAG: "true", names.FEATURE_SCHEMA_HASH_TAG: meta["feature_schema_hash"],
         names.ARTIFACT_SHA256_TAG: sha, names.FOLDS_DIGEST_TAG: meta["folds_digest"],
