@@ -50,6 +50,7 @@ def quiet_third_party(level: int = logging.WARNING) -> None:
     ``MLFLOW_LOGGING_LEVEL`` makes MLflow's own setup (on its first import) agree.
     """
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # a bar per model download
     root_prints = bool(logging.getLogger().handlers)
     prefixes = tuple(f"{name}." for name in THIRD_PARTY)
     # Modules of a library may pin their own level (GE's data_context sets INFO on import).

@@ -43,9 +43,9 @@ def test_a_nan_metric_is_refused():
 def test_a_failed_or_missing_canary_is_refused():
     failed = check_promotion(snap(tags={"canary_passed": "false"}), None, RegistrySettings())
     assert "canary_passed=false on version 2" in failed.message
-    loud = check_promotion(snap(canary__max_abs_rank_ic_tstat=-3.2), None, RegistrySettings())
-    assert "canary/max_abs_rank_ic_tstat=-3.2 not below registry.canary_max_abs_tstat=2" in loud.message
-    assert check_promotion(snap(canary__max_abs_rank_ic_tstat=-3.2), None, RegistrySettings(canary_max_abs_tstat=4)).passed
+    loud = check_promotion(snap(canary__max_abs_rank_ic_tstat=-4.2), None, RegistrySettings())
+    assert "canary/max_abs_rank_ic_tstat=-4.2 not below registry.canary_max_abs_tstat=4" in loud.message
+    assert check_promotion(snap(canary__max_abs_rank_ic_tstat=-4.2), None, RegistrySettings(canary_max_abs_tstat=5)).passed
     missing = Snapshot("2", {k: v for k, v in GOOD.items() if not k.startswith("canary")}, TAGS)
     assert "canary/max_abs_rank_ic_tstat missing" in check_promotion(missing, None, RegistrySettings()).message
 

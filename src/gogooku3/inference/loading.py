@@ -9,7 +9,6 @@ weights load strictly, and the canary inputs reproduce their recorded outputs
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -83,7 +82,6 @@ def load_model(spec: str, tracking_uri: str, registry_name: str = names.DEFAULT_
                           f"({str(exc).splitlines()[0][:160]})") from None  # fmt: skip
     if not expected:
         raise IntegrityError(f"gate 5: model={spec} has no {names.ARTIFACT_SHA256_TAG} tag; refusing an unpinned model")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # the console is for people
     with tempfile.TemporaryDirectory(prefix="g3model_") as tmp:
         mlflow.set_tracking_uri(tracking_uri)
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))

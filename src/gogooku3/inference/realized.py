@@ -77,7 +77,7 @@ def calibration_table(predictions: pl.DataFrame, targets: pl.DataFrame) -> pl.Da
     )
     table = daily.group_by(["horizon", "conf_decile"]).agg(
         hit_rate=pl.col("hits").sum() / pl.col("n").sum(),
-        rank_ic=pl.col("rank_ic").mean(),
+        rank_ic=pl.col("rank_ic").fill_nan(None).mean(),  # a day whose decile is all ties has no RankIC
         n=pl.col("n").sum(),
         days=pl.len(),
     )
