@@ -97,3 +97,43 @@ def test_restore_never_overwrites_and_bad_input_is_one_line(tmp_path, capsys):
     assert main("backup", ["--to", str(tmp_path / "b2"), "--objects", str(tmp_path / "nope")]) == 2
     assert "--objects" in capsys.readouterr().err
     assert main("verify", [str(tmp_path)]) == 2
+
+
+@pytest.fixture
+def pg_databases():
+    """Two databases of the test's own on the machine's PostgreSQL (trust auth), dropped after."""
+    import os
+
+    import psycopg2
+
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    names = [f"g3test_backup_{os.getpid()}_{i}" for i in range(2)]
+    con = psycopg2.connect(admin)
+    con.autocommit = True
+    for n in names:
+        con.cursor().execute(f'DROP DATABASE IF EXISTS "{n}"')
+        con.cursor().execute(f'CREATE DATABASE "{n}"')
+    yield admin, [f"postgresql://postgres@127.0.0.1:5432/{n}" for n in names]
+    for n in names:
+        con.cursor().execute(f'DROP DATABASE IF EXISTS "{n}"')
+    con.close()
+
+
+def test_postgresql_store_is_dumped_verified_in_scratch_and_restored(pg_databases, tmp_path):
+    import psycopg2
+
+    admin, (source, target) = pg_databases
+    con = psycopg2.connect(source)
+    con.cursor().execute("CREATE TABLE runs (id text primary key, metric real); INSERT INTO runs VALUES ('a', 0.1), ('b', NULL)")
+    con.commit()
+    con.close()
+    out = tmp_path / "backup"
+    assert main("backup", ["--to", str(out), "--mlflow-db", source]) == 0
+    assert json.loads((out / "manifest.json").read_text())["parts"]["mlflow"]["tables"]["runs"]["rows"] == 2
+    assert main("verify", [str(out), "--pg-admin-uri", admin]) == 0
+    assert main("restore", [str(out), "--mlflow-db", target]) == 0
+    con = psycopg2.connect(target)
+    cur = con.cursor()
+    cur.execute("SELECT id, metric FROM runs ORDER BY id")
+    assert [(r[0], None if r[1] is None else round(r[1], 3)) for r in cur.fetchall()] == [("a", 0.1), ("b", None)]
+    con.close()
