@@ -53,7 +53,9 @@ def year_of_predictions(n_stocks: int, days: list[date], seed: int = 0) -> pl.Da
         confidence=pl.Series(rng.uniform(0, 1, n)),
         model_version=pl.lit("bench-v1"),
         run_id=pl.lit("bench-run"),
-    ).with_columns(rank=pl.col("ensemble_score").rank("ordinal", descending=True).over("Date", "horizon").cast(pl.Int32))
+    )
+    rank = pl.col("ensemble_score").rank("ordinal", descending=True).over("Date", "horizon").cast(pl.Int32)
+    frame = frame.with_columns(rank=rank)
     return conform("predictions", frame.select(list(PREDICTION_SCHEMA)))
 
 
@@ -83,7 +85,8 @@ def main() -> None:
         print(f"{'bulk insert':<44} {took:8.3f} s  ({frame.height / took:,.0f} rows/s)")
         day = frame.filter(pl.col("Date") == days[len(days) // 2])
         timed(f"re-write one session ({day.height:,} rows)", lambda: store.write("predictions", day))
-        got = timed("read one session, all stocks, horizon 5", lambda: store.read("predictions", days[3], days[3], horizon=5))
+        one_day = lambda: store.read("predictions", days[3], days[3], horizon=5)  # noqa: E731
+        got = timed("read one session, all stocks, horizon 5", one_day)
         assert got.height == n_stocks
         got = timed("read one stock over the period", lambda: store.read("predictions", codes=["1000"]))
         assert got.height == n_days * len(HORIZONS)

@@ -124,7 +124,8 @@ def test_postgresql_store_is_dumped_verified_in_scratch_and_restored(pg_database
 
     admin, (source, target) = pg_databases
     con = psycopg2.connect(source)
-    con.cursor().execute("CREATE TABLE runs (id text primary key, metric real); INSERT INTO runs VALUES ('a', 0.1), ('b', NULL)")
+    con.cursor().execute("CREATE TABLE runs (id text primary key, metric real)")
+    con.cursor().execute("INSERT INTO runs VALUES ('a', 0.1), ('b', NULL)")
     con.commit()
     con.close()
     out = tmp_path / "backup"

@@ -168,7 +168,8 @@ def pg_tables(uri: str) -> dict[str, dict[str, Any]]:
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
         out = {}
         for (name,) in cur.fetchall():
-            cur.execute(f'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) FROM "{name}" t')
+            agg = "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+            cur.execute(f'SELECT count(*), {agg} FROM "{name}" t')
             n, digest = cur.fetchone()
             out[name] = {"rows": int(n), "digest": digest}
         return out

@@ -49,7 +49,10 @@ class Cache(Protocol):
 class NullCache:
     """No cache (storage=local): always compute."""
 
-    def get_or_compute(self, key_parts, compute, *, encode=frame_to_bytes, decode=frame_from_bytes):  # type: ignore[no-untyped-def]
+    def get_or_compute(
+        self, key_parts: Sequence[str], compute: Callable[[], T], *,
+        encode: Callable[[T], bytes] = frame_to_bytes, decode: Callable[[bytes], T] = frame_from_bytes,
+    ) -> T:  # fmt: skip
         return compute()
 
 

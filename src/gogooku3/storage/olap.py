@@ -148,7 +148,8 @@ class ClickHouseOlap:
             self._connection().insert_arrow(f"{self.database}.{table}", frame.to_arrow())
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
-        return pl.from_arrow(self._connection().query_arrow(sql, parameters=_params(params)))  # type: ignore[return-value]
+        table = self._connection().query_arrow(sql, parameters=_params(params))
+        return pl.from_arrow(table)  # type: ignore[return-value]
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._connection().command(sql, parameters=_params(params))
