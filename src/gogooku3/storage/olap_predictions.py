@@ -49,7 +49,10 @@ class OlapPredictionStore:
         for values in frame.select(key).unique(maintain_order=True).iter_rows():
             types = {c: "Date" if c == "Date" else "Int32" if c == "horizon" else "String" for c in key}
             cond = " AND ".join(f"`{c}` = {{k{i}:{types[c]}}}" for i, c in enumerate(key))
-            self.olap.execute(f"DELETE FROM {db}.{table} WHERE {cond}", {f"k{i}": v for i, v in enumerate(values)})
+            month = values[key.index("Date")].strftime("%Y%m")  # the tables are partitioned by toYYYYMM(Date)
+            self.olap.execute(
+                f"DELETE FROM {db}.{table} IN PARTITION {month} WHERE {cond}", {f"k{i}": v for i, v in enumerate(values)}
+            )
         self.olap.insert(table, stored)
 
     def read(
