@@ -214,6 +214,12 @@ def backup(args: argparse.Namespace) -> int:
     out = Path(args.to)
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"backup --to {out}: not empty; give a new directory")
+    for part in PARTS:  # check every source before writing anything
+        source = getattr(args, part)
+        if source is not None and (part in TREES or part == "olap") and not Path(source).is_dir():
+            raise ConfigError(f"backup --{part.replace('_', '-')} {source}: not a directory")
+        if source is not None and part == "mlflow" and not _is_pg(source) and not _sqlite_path(source).is_file():
+            raise ConfigError(f"backup --mlflow-db {source}: no such sqlite file")
     out.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {"format": FORMAT, "created_at": _now(), "status": "unverified", "parts": {}}
     for part in PARTS:
@@ -223,14 +229,10 @@ def backup(args: argparse.Namespace) -> int:
         start = time.monotonic()
         if part in TREES:
             root = Path(source)
-            if not root.is_dir():
-                raise ConfigError(f"backup --{part.replace('_', '-')} {root}: not a directory")
             entries = tree_entries(root, TREES[part])
             copy_tree(root, entries, out / part)
             info = {"source": str(root), **tree_summary(root, entries)}
         elif part == "olap":
-            if not Path(source).is_dir():
-                raise ConfigError(f"backup --olap {source}: not a chdb directory")
             info = {"source": str(source), **olap_backup(Path(source), out / "olap")}
         else:
             info = {"source": redact(source), **mlflow_backup(source, out / "mlflow")}
