@@ -105,7 +105,10 @@ def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
                       "model_run_id": ",".join(m.run_id for m in models), "data_digest": market.digest,
                       "feature_schema_hash": models[0].meta["feature_schema_hash"], "data": cfg.data.name,
                       "features": cfg.features.name, "calendar": market.calendar_name})  # fmt: skip
-        predictions, gates, window = predict_sessions(cfg, market, models, [w for _, w in specs], days, run_dir)
+        timings: dict[str, float] = {}
+        predictions, gates, window = predict_sessions(cfg, market, models, [w for _, w in specs], days, run_dir,
+                                                      timings)  # fmt: skip
+        run.log_metrics({f"predict/seconds_{k}": v for k, v in timings.items()})
         predictions = predictions.with_columns(run_id=pl.lit(run.run_id))
         store.write("predictions", predictions)
         store.write("quality", _quality_rows(gates, days, run.run_id))
@@ -121,8 +124,16 @@ def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
 
 def predict_sessions(
     cfg: Any, market: MarketData, models: list[Any], weights: list[float], days: list[date], run_dir: Path,
+    timings: dict[str, float] | None = None,
 ) -> tuple[pl.DataFrame, Any, MarketData]:  # fmt: skip
-    """The stored-schema predictions of ``days`` from the window the models read (no store, no MLflow)."""
+    """The stored-schema predictions of ``days`` from the window the models read (no store, no MLflow).
+
+    ``timings`` receives the wall seconds of each stage (window and gates, features, inference).
+    """
+    import time
+
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
     from gogooku3.data.window import market_window
     from gogooku3.features import build_features
     from gogooku3.inference.ensemble import Member, combine
@@ -137,10 +148,14 @@ def predict_sessions(
     gates = QualityGates.from_config(cfg.quality, run_dir / "quality", window.calendar, days[-1])
     window, _ = gates.raw(window)
     window, _ = gates.processed(window)
+    timings["window_and_gates"] = time.perf_counter() - started
+    started = time.perf_counter()
     features = build_features(window, cfg.features.groups, name=cfg.features.name)
     for model in models:
         check_features(model, features.schema(), features.schema_hash())
     frame, _ = gates.features(features.frame, list(features.names), {s.name: s.warmup for s in features.specs})
+    timings["features"] = time.perf_counter() - started
+    started = time.perf_counter()
     horizons = sorted({int(h) for m in models for h in m.meta["horizons"]})
     members = []
     universe = frame.filter(pl.col("Date").is_in(pl.Series(days).implode())).select("Code", "Date")
@@ -158,6 +173,7 @@ def predict_sessions(
     if missing:
         raise ConfigError(f"predict.ensemble: members differ in horizons (h={missing[0]} is not in all of them)")
     combined = combine(members, horizons)
+    timings["inference"] = time.perf_counter() - started
     sessions_all = market.calendar.sort()
     nxt = {d: _next_session(sessions_all, d) for d in days}
     combined = combined.with_columns(
