@@ -20,9 +20,12 @@ CONF = ROOT / "conf"
 SKIP = ("hydra", "local")  # Hydra's own settings; the optional, untracked local overrides
 
 
-def _compose(*overrides: str, hydra: bool = False):
+ROOT_OF = {"predict": "predict"}  # groups composed by predict.py's root config; the rest by train.py's
+
+
+def _compose(*overrides: str, hydra: bool = False, root: str = "train"):
     with initialize_config_dir(str(CONF), version_base="1.3"):
-        return compose("train", overrides=list(overrides), return_hydra_config=hydra)
+        return compose(root, overrides=list(overrides), return_hydra_config=hydra)
 
 
 def _options() -> list[tuple[str, str]]:
@@ -39,7 +42,7 @@ def test_every_group_is_covered():
 @pytest.mark.parametrize("group, option", _options())
 def test_every_option_composes_validates_and_instantiates(group, option, tmp_path):
     cfg = _compose(f"{group}={option}", *(["data.path=/x.parquet"] if option == "parquet" else []),
-                   hydra=group == "hparams_search")  # fmt: skip
+                   hydra=group == "hparams_search", root=ROOT_OF.get(group, "train"))  # fmt: skip
     validate(cfg, deep=True)  # deep: feature groups and their parameters too
     plain = OmegaConf.to_container(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True)
     _build(group if group not in ("experiment", "hparams_search") else "all", cfg, plain, tmp_path)
