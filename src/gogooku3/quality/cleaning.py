@@ -150,26 +150,37 @@ def winsorize(frame: pl.DataFrame, features: list[str], max_abs_z: float) -> tup
         inside = _transformed(f).clip(lo, hi)
         return pl.when(_positive(f)).then(inside.exp()).otherwise(inside).cast(pl.Float64)
 
-    changed = _changed_cells(frame, features, extreme, "winsorize",
-                             f"beyond {max_abs_z:g} robust cross-sectional std, clipped", clipped)
+    flagged = _flag(frame, features, extreme, clipped)
+    changed = _changes(flagged, features, "winsorize", f"beyond {max_abs_z:g} robust cross-sectional std, clipped")
     fixed = frame.with_columns(
-        pl.when(extreme(f)).then(clipped(f)).otherwise(pl.col(f)).alias(f) for f in features
+        pl.when(flagged.get_column(f"_hit{i}")).then(flagged.get_column(f"_new{i}")).otherwise(pl.col(f)).alias(f)
+        for i, f in enumerate(features)
     )
     return fixed, changed
 
 
-def _changed_cells(frame, features, condition, check, reason, new_value) -> pl.DataFrame:
+def _flag(frame: pl.DataFrame, features: list[str], condition, new_value) -> pl.DataFrame:
+    """Code, Date and per feature i its old value, new value and whether it changes, in one pass:
+    polars then evaluates every feature's per-date statistics in parallel, once."""
+    return frame.select("Code", "Date", *[e for i, f in enumerate(features) for e in (
+        pl.col(f).cast(pl.Float64).alias(f"_old{i}"), new_value(f).cast(pl.Float64).alias(f"_new{i}"),
+        condition(f).alias(f"_hit{i}"))])  # fmt: skip
+
+
+def _changes(flagged: pl.DataFrame, features: list[str], check: str, reason: str) -> pl.DataFrame:
     parts = []
-    for f in features:
-        rows = frame.with_columns(new_value(f).alias("_new")).filter(condition(f))
+    for i, f in enumerate(features):  # filters on precomputed flags: cheap
+        rows = flagged.filter(pl.col(f"_hit{i}"))
         if rows.height:
             parts.append(rows.select(
-                "Code", "Date", pl.lit(f).alias("feature"),
-                pl.col(f).cast(pl.Float64).alias("original_value"),
-                pl.col("_new").cast(pl.Float64).alias("corrected_value"),
-                pl.lit(check).alias(CHECK), pl.lit(reason).alias(REASON),
+                "Code", "Date", pl.lit(f).alias("feature"), pl.col(f"_old{i}").alias("original_value"),
+                pl.col(f"_new{i}").alias("corrected_value"), pl.lit(check).alias(CHECK), pl.lit(reason).alias(REASON),
             ))
     return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _changed_cells(frame, features, condition, check, reason, new_value) -> pl.DataFrame:
+    return _changes(_flag(frame, features, condition, new_value), features, check, reason)
 
 
 def missing_policy(feature: str, default: str, groups: dict[str, str]) -> str:
