@@ -10,7 +10,9 @@ from gogooku3.config.paths import Paths
 from gogooku3.config.predict import PredictSettings
 from gogooku3.config.quality import QUALITY_SCHEMA
 from gogooku3.config.registry import RegistrySettings
+from gogooku3.config.retention import Retention
 from gogooku3.config.split import WalkForward
+from gogooku3.config.storage import StorageSettings
 from gogooku3.config.tracking import MlflowTracking
 from gogooku3.config.trainer import TrainerSettings
 
@@ -30,4 +32,6 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("predict", "default"): PredictSettings,
     ("quality", "default"): QUALITY_SCHEMA,
     ("registry", "default"): RegistrySettings,
+    ("storage", "default"): StorageSettings,
+    ("retention", "default"): Retention,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ import polars as pl
 
 from gogooku3.data.digest import files_sha256
 from gogooku3.features.spec import FeatureSpec
+from gogooku3.storage.objects import ObjectStore
 
 log = logging.getLogger("gogooku3.features")
 
@@ -46,8 +48,29 @@ def entry_path(store_dir: Path, digest: str, cfg_hash: str) -> Path:
     return Path(store_dir) / f"{digest[:24]}-{cfg_hash[:24]}-{feature_code_digest()[:12]}.parquet"
 
 
-def load(path: Path) -> tuple[pl.DataFrame, list[FeatureSpec]] | None:
-    """The stored frame and specs, or None if the entry is absent or unreadable."""
+def object_key(path: Path) -> str:
+    """An entry's key on an ObjectStore: ``features/<entry name>`` (the processed-features class)."""
+    return f"features/{Path(path).name}"
+
+
+def load(path: Path, objects: ObjectStore | None = None) -> tuple[pl.DataFrame, list[FeatureSpec]] | None:
+    """The stored frame and specs, or None if the entry is absent or unreadable.
+
+    With ``objects``, the entry is read from that store (sha256-checked) instead of ``path``.
+    """
+    if objects is not None:
+        key = object_key(path)
+        meta_key = key[: -len(".parquet")] + ".json"
+        if not (objects.exists(key) and objects.exists(meta_key)):
+            return None
+        try:
+            specs = [FeatureSpec(**{**d, "sources": tuple(d["sources"])})
+                     for d in json.loads(objects.get(meta_key))["specs"]]
+            frame = pl.read_parquet(io.BytesIO(objects.get(key)))
+        except Exception as exc:  # a corrupt or tampered entry is recomputed, not fatal
+            log.warning("features: store entry %s unreadable (%s); recomputing", key, exc)
+            return None
+        return frame, specs
     meta = path.with_suffix(".json")
     if not (path.exists() and meta.exists()):
         return None
@@ -62,13 +85,24 @@ def load(path: Path) -> tuple[pl.DataFrame, list[FeatureSpec]] | None:
 
 
 def save(path: Path, frame: pl.DataFrame, specs: list[FeatureSpec],
-         info: Mapping[str, Any]) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half an entry."""
+         info: Mapping[str, Any], objects: ObjectStore | None = None) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half an entry.
+
+    With ``objects``, the entry goes to that store (metadata after the frame, as on disk).
+    """
+    fields = ("name", "group", "sources", "window", "lookback", "description")
+    if objects is not None:
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        meta = json.dumps({**info, "specs": [{k: s.to_dict()[k] for k in fields} for s in specs]}, indent=1)
+        key = object_key(path)
+        objects.put(key, buffer.getvalue())
+        objects.put(key[: -len(".parquet")] + ".json", meta.encode(), content_type="application/json")
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     frame.write_parquet(tmp)
     meta_tmp = path.with_suffix(f".jsontmp{os.getpid()}")
-    fields = ("name", "group", "sources", "window", "lookback", "description")
     meta_tmp.write_text(json.dumps(
         {**info, "specs": [{k: s.to_dict()[k] for k in fields} for s in specs]}, indent=1))
     os.replace(meta_tmp, path.with_suffix(".json"))

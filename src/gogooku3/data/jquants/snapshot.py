@@ -12,11 +12,18 @@ Every write is a temp file + rename, and a partition's record is written only af
 is in place, so a kill at any moment leaves either the old state or the new one. A parquet
 without a record is ignored (and overwritten on the next fetch). One small record per
 partition keeps each update O(1); rewriting one big manifest per partition would be O(n^2).
+
+Given an ``ObjectStore`` (``objects=``), partitions, records and the manifest go to the
+store under ``<prefix>/<endpoint>/<partition>.parquet|.json`` and ``<prefix>/manifest.json``
+instead (prefix default ``raw/<name>``, the raw-market-data retention class); the write lock
+and quarantine stay in the local root. The content sha256 is of the bodies, so a snapshot
+moved between backends keeps its digest.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import threading
@@ -30,6 +37,7 @@ import polars as pl
 
 from gogooku3.data.digest import combine_digests
 from gogooku3.errors import DataError
+from gogooku3.storage.objects import ObjectStore
 
 MANIFEST = "manifest.json"
 
@@ -59,15 +67,20 @@ def bodies_sha256(pages: list[bytes]) -> str:
 
 
 class Snapshot:
-    def __init__(self, root: Path, fsync: bool = True) -> None:
+    def __init__(self, root: Path, fsync: bool = True, objects: ObjectStore | None = None,
+                 prefix: str | None = None) -> None:  # fmt: skip
         self.root = Path(root)
         self.fsync = fsync
+        self.objects = objects
+        self.prefix = (prefix or f"raw/{self.root.name}").strip("/")
         self._lock = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True)
         self.entries: dict[str, dict] = self._read_manifest()
 
     # -- state -----------------------------------------------------------------------
     def _read_manifest(self) -> dict[str, dict]:
+        if self.objects is not None:
+            return self._read_object_manifest()
         entries = {}
         for record in sorted((self.root / "raw").glob("*/*.json")):
             if not record.with_suffix(".parquet").exists():
@@ -78,11 +91,33 @@ class Snapshot:
                 raise DataError(f"{record}: unreadable partition record; delete it to re-fetch") from None
         return entries
 
+    def _read_object_manifest(self) -> dict[str, dict]:
+        infos = self.objects.list(f"{self.prefix}/")
+        keys = {i.key for i in infos}
+        entries = {}
+        for key in sorted(keys):
+            rel = key[len(self.prefix) + 1:]
+            if rel.count("/") != 1 or not rel.endswith(".json") or f"{key[:-5]}.parquet" not in keys:
+                continue
+            try:
+                entries[rel[:-5]] = json.loads(self.objects.get(key))
+            except ValueError:
+                raise DataError(f"object {key}: unreadable partition record; delete it to re-fetch") from None
+        return entries
+
+    def key(self, part: Partition) -> str:
+        """The partition's object key (object-store snapshots)."""
+        return f"{self.prefix}/{part.endpoint}/{part.pid}.parquet"
+
     def write_manifest(self) -> Path:
         """The consolidated manifest (all partition records, sorted); for people and tools."""
         with self._lock:
             text = json.dumps({"version": 1, "partitions": dict(sorted(self.entries.items()))}, indent=1)
         path = self.root / MANIFEST
+        if self.objects is not None:
+            self.objects.put(f"{self.prefix}/{MANIFEST}", text.encode(), classification="public",
+                             content_type="application/json")  # fmt: skip
+            return path
         self._atomic_write(path, lambda tmp: tmp.write_text(text))
         return path
 
@@ -130,7 +165,6 @@ class Snapshot:
         frame = pl.DataFrame(
             {"page": list(range(len(pages))), "body": pages}, schema={"page": pl.Int32, "body": pl.Binary}
         )
-        self._atomic_write(self.file(part), lambda tmp: frame.write_parquet(tmp, compression="zstd", statistics=False))
         entry = {
             "request": {"path": path, "params": part.params},
             "pages": len(pages),
@@ -139,7 +173,14 @@ class Snapshot:
             "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         text = json.dumps(entry, indent=1)
-        self._atomic_write(self.file(part).with_suffix(".json"), lambda tmp: tmp.write_text(text))
+        if self.objects is not None:
+            buffer = io.BytesIO()
+            frame.write_parquet(buffer, compression="zstd", statistics=False)
+            self.objects.put(self.key(part), buffer.getvalue(), classification="public")
+            self.objects.put(self.key(part)[: -len(".parquet")] + ".json", text.encode(), classification="public")
+        else:
+            self._atomic_write(self.file(part), lambda tmp: frame.write_parquet(tmp, compression="zstd", statistics=False))
+            self._atomic_write(self.file(part).with_suffix(".json"), lambda tmp: tmp.write_text(text))
         with self._lock:
             self.entries[part.key] = entry
 
@@ -154,12 +195,13 @@ class Snapshot:
     # -- reads -----------------------------------------------------------------------
     def pages(self, part: Partition) -> list[bytes]:
         """The stored bodies, checked against the manifest's sha256."""
-        path = self.file(part)
+        path = self.file(part) if self.objects is None else self.key(part)
         entry = self.entries.get(part.key)
-        if entry is None or not path.exists():
+        if entry is None or (not path.exists() if self.objects is None else not self.objects.exists(path)):
             raise DataError(f"{path}: partition {part.key} is not in the snapshot; run the ingest again")
+        source = path if self.objects is None else io.BytesIO(self.objects.get(path))
         try:
-            pages = pl.read_parquet(path).sort("page").get_column("body").to_list()
+            pages = pl.read_parquet(source).sort("page").get_column("body").to_list()
         except Exception as exc:
             raise DataError(f"{path}: unreadable partition ({type(exc).__name__}); delete it to re-fetch") from None
         if bodies_sha256(pages) != entry["sha256"]:
@@ -169,3 +211,21 @@ class Snapshot:
     def digest(self, parts: list[Partition]) -> str:
         """One sha256 over the planned partitions' content hashes (fetch times excluded)."""
         return combine_digests((p.key, self.entries[p.key]["sha256"]) for p in sorted(parts, key=lambda p: p.key))
+
+
+def export_snapshot(snapshot: Snapshot, objects: ObjectStore, prefix: str | None = None) -> Snapshot:
+    """Copy a snapshot's partitions and records into ``objects``; the copy has the same digest."""
+    target = Snapshot(snapshot.root, snapshot.fsync, objects, prefix or snapshot.prefix)
+    for key, entry in sorted(snapshot.entries.items()):
+        endpoint, pid = key.split("/", 1)
+        part = Partition(endpoint, pid, entry["request"]["params"])
+        if snapshot.objects is None:
+            data = snapshot.file(part).read_bytes()
+        else:
+            data = snapshot.objects.get(snapshot.key(part))
+        objects.put(target.key(part), data, classification="public")
+        objects.put(target.key(part)[: -len(".parquet")] + ".json", json.dumps(entry, indent=1).encode(),
+                    classification="public")  # fmt: skip
+        target.entries[key] = entry
+    target.write_manifest()
+    return target

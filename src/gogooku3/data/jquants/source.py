@@ -16,6 +16,7 @@ from gogooku3.data.jquants.ingest import Ingester, IngestSummary, read_table
 from gogooku3.data.jquants.snapshot import Partition, Snapshot
 from gogooku3.data.market import MarketData
 from gogooku3.errors import ConfigError, DataError
+from gogooku3.storage.objects import ObjectStore
 from gogooku3.schema import (
     EXTRA_TABLES,
     INDEX_COLUMNS,
@@ -51,6 +52,8 @@ class JQuantsSource:
     fsync: bool = True
     calendar: str = "XTKS"  # sessions from J-Quants' own /markets/calendar (the Tokyo exchange)
     api_key: ApiKey | None = field(default=None, repr=False)  # programmatic use only
+    # programmatic: an ObjectStore for the raw partitions (None: local files under data_dir)
+    object_store: ObjectStore | None = field(default=None, repr=False)
     summary: IngestSummary | None = field(default=None, init=False, repr=False)
 
     def load(self) -> MarketData:
@@ -81,7 +84,8 @@ class JQuantsSource:
         return replace(build_market(snapshot, parts, start, end, names), source=f"jquants:{base_url}")
 
     def open_snapshot(self) -> Snapshot:
-        return Snapshot(Path(self.data_dir).expanduser() / self.snapshot_name, fsync=self.fsync)
+        return Snapshot(Path(self.data_dir).expanduser() / self.snapshot_name, fsync=self.fsync,
+                        objects=self.object_store)  # fmt: skip
 
 
 def build_market(
