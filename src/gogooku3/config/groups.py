@@ -8,6 +8,7 @@ from gogooku3.config.features import FeatureSet
 from gogooku3.config.model import ATFTSettings, LightGBMSettings
 from gogooku3.config.paths import Paths
 from gogooku3.config.quality import QUALITY_SCHEMA
+from gogooku3.config.serving import ServingSettings
 from gogooku3.config.split import WalkForward
 from gogooku3.config.tracking import MlflowTracking
 from gogooku3.config.trainer import TrainerSettings
@@ -26,4 +27,5 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("tracking", "mlflow"): MlflowTracking,
     ("paths", "default"): Paths,
     ("quality", "default"): QUALITY_SCHEMA,
+    ("serving", "default"): ServingSettings,
 }
