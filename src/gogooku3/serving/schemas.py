@@ -11,19 +11,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 CODE = r"[0-9A-Z]{4,5}"
 CODES_RE = re.compile(rf"{CODE}(,{CODE})*")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
 
 
 def _iso_day(value: Any) -> Any:
-    """Only ``YYYY-MM-DD`` (no timestamps, no datetimes) between 1990 and 2100."""
+    """Only ``YYYY-MM-DD`` (no timestamps, no datetimes); any such day is valid (404 when nothing is stored)."""
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
         raise ValueError("must be a date YYYY-MM-DD")
-    day = date.fromisoformat(value)
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"must lie in {FIRST_DAY}..{LAST_DAY}")
-    return day
+    return date.fromisoformat(value)
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_day)]
