@@ -49,6 +49,7 @@ class ServingSettings:
     secrets_file_env: str = "GOGOOKU3_SECRETS_FILE"  # a 0600 JSON file with api_secret / api_key_file
     registry_cache_seconds: float = 30.0
     max_codes: int = 500
+    store_cache_seconds: float = 30.0  # a whole day's read is reused this long (a re-run shows after it)
     rate_limit: RateLimit = field(default_factory=RateLimit)
     sla: Sla = field(default_factory=Sla)
     freshness: Freshness = field(default_factory=Freshness)

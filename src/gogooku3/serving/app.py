@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import polars as pl
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Security
 from fastapi.responses import JSONResponse, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -27,6 +31,7 @@ from gogooku3.serving.events import SecurityEvents
 from gogooku3.serving.metrics import ServingMetrics
 from gogooku3.serving.ratelimit import TokenBuckets
 from gogooku3.serving.settings import AppSettings
+from gogooku3.storage.predictions import filter_rows
 
 API_KEY_HEADER = "X-API-Key"
 METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
@@ -36,6 +41,38 @@ _ERR = {401: {"model": S.Error, "description": "no valid API key"},
         429: {"model": S.Error, "description": "rate limit; see Retry-After"}}  # fmt: skip
 _NOT_FOUND = {404: {"model": S.Error, "description": "nothing stored for the date"}}
 _UNAVAILABLE = {503: {"model": S.Error, "description": "the registry cannot be read"}}
+
+
+class _TtlCache:
+    """Whole-day reads reused ``ttl`` seconds: a day's predictions change once a day, requests come often.
+
+    An expired entry is reloaded by one request while the others keep the old value, so a
+    reload (tens of ms) never queues every request behind it.
+    """
+
+    def __init__(self, ttl: float, size: int = 64) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[Any, tuple[float, Any]] = {}
+        self._loading: set[Any] = set()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, load: Any) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit and (now - hit[0] < self.ttl or key in self._loading):
+                return hit[1]
+            self._loading.add(key)
+        try:
+            value = load()
+        finally:
+            with self._lock:
+                self._loading.discard(key)
+        with self._lock:
+            if key not in self._items and len(self._items) >= self.size:
+                self._items.pop(min(self._items, key=lambda k: self._items[k][0]))
+            self._items[key] = (time.monotonic(), value)
+        return value
 
 
 class _State:
@@ -49,6 +86,7 @@ class _State:
         self.audit = AuditLog(settings.audit_log, fsync=settings.audit_fsync)
         self.events = SecurityEvents(settings.security_log, self.metrics)
         self.buckets = TokenBuckets(settings.rate_per_second, settings.rate_burst)
+        self.cache = _TtlCache(settings.store_cache_seconds)
         self.metrics.audit_chain_valid.set(1 if self.audit.startup.ok else 0)
         if not self.audit.startup.ok:
             self.events.emit("audit_chain_broken", reason=self.audit.startup.summary())
@@ -146,10 +184,33 @@ def _fill_nan(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def _warm(state: _State) -> None:
+    s = state.settings
+    try:
+        state.metrics.champion_loaded.set(1 if s.registry.champion() else 0)
+    except Exception:  # noqa: BLE001 - /readyz reports it
+        state.metrics.champion_loaded.set(0)
+    try:
+        days = state.cache.get("dates", lambda: s.store.dates("predictions"))
+        for day in days[-5:]:  # the dates clients ask for most
+            state.cache.get(("predictions", day), lambda day=day: s.store.read("predictions", day, day))
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def create_app(settings: AppSettings) -> FastAPI:
     """One API process over ``settings.store`` and the registry; see the module docstring."""
     state = _State(settings)
-    app = FastAPI(title="gogooku3 prediction API", version="1",
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Warm up before the socket opens: MLflow's import and the newest day's read take
+        # seconds and tens of ms; the first requests must not queue behind them.
+        await run_in_threadpool(_warm, state)
+        yield
+        state.audit.close()
+
+    app = FastAPI(title="gogooku3 prediction API", version="1", lifespan=lifespan,
                   description="Stored daily predictions, model registry and quality gates of gogooku3.")  # fmt: skip
     app.state.g3 = state
     app.add_middleware(_Observe, state=state)
@@ -167,9 +228,9 @@ def create_app(settings: AppSettings) -> FastAPI:
         codes = q.codes.split(",") if q.codes else None
         if codes and len(codes) > settings.max_codes:
             raise HTTPException(422, f"codes: at most {settings.max_codes} codes per request")
-        frame = settings.store.read("predictions", day, day, codes=codes, horizon=q.horizon)
-        stored = settings.store.read("predictions", day, day).get_column("model_version").unique().sort().to_list() \
-            if frame.height == 0 else frame.get_column("model_version").unique().sort().to_list()
+        whole = state.cache.get(("predictions", day), lambda: settings.store.read("predictions", day, day))
+        stored = whole.get_column("model_version").unique().sort().to_list()
+        frame = filter_rows(whole, None, None, codes, q.horizon, None)
         if not stored:
             raise HTTPException(404, f"no predictions stored for {day}")
         champ = champion()
@@ -187,7 +248,7 @@ def create_app(settings: AppSettings) -> FastAPI:
              responses={**_ERR, **_NOT_FOUND}, tags=["predictions"])  # fmt: skip
     def latest_predictions(q: Filters) -> dict[str, Any]:
         """The newest stored as-of session's predictions."""
-        days = settings.store.dates("predictions")
+        days = state.cache.get("dates", lambda: settings.store.dates("predictions"))
         if not days:
             raise HTTPException(404, "no predictions stored")
         return predictions_of(days[-1], q)
@@ -202,7 +263,7 @@ def create_app(settings: AppSettings) -> FastAPI:
              responses={**_ERR, **_NOT_FOUND}, tags=["quality"])  # fmt: skip
     def quality(date: DayPath) -> dict[str, Any]:
         """The gate results of the predict runs of ``date``."""
-        frame = _fill_nan(settings.store.read("quality", date, date))
+        frame = _fill_nan(state.cache.get(("quality", date), lambda: settings.store.read("quality", date, date)))
         if frame.height == 0:
             raise HTTPException(404, f"no quality results stored for {date}")
         rows = frame.rename({"Date": "date"}).to_dicts()

@@ -24,6 +24,7 @@ class AppSettings:
     rate_per_second: float = 20.0
     rate_burst: int = 40
     max_codes: int = 500
+    store_cache_seconds: float = 30.0
     audit_fsync: bool = False
     collectors: Sequence[Any] = field(default_factory=tuple)  # extra prometheus collectors (business metrics)
 
@@ -42,4 +43,5 @@ def from_config(cfg: Any, *, latest_session: Callable[[], date] | None = None) -
         latest_session=latest_session or latest_session_fn(fresh.calendar, fresh.close_time, fresh.grace_minutes),
         audit_log=Path(cfg.audit_log), security_log=Path(cfg.security_log),
         rate_per_second=cfg.rate_limit.per_second, rate_burst=cfg.rate_limit.burst, max_codes=cfg.max_codes,
+        store_cache_seconds=cfg.store_cache_seconds,
     )  # fmt: skip
