@@ -67,6 +67,7 @@ def storage_key(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("GOGOOKU3_STORAGE_KEY_FILE", raising=False)
     return key
 
+
 @pytest.fixture
 def chdb_olap(tmp_path: Path):
     from gogooku3.storage.olap import ChdbOlap

@@ -11,6 +11,7 @@ from gogooku3.config.predict import PredictSettings
 from gogooku3.config.quality import QUALITY_SCHEMA
 from gogooku3.config.registry import RegistrySettings
 from gogooku3.config.retention import Retention
+from gogooku3.config.serving import ServingSettings
 from gogooku3.config.split import WalkForward
 from gogooku3.config.storage import StorageSettings
 from gogooku3.config.tracking import MlflowTracking
@@ -34,4 +35,5 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("registry", "default"): RegistrySettings,
     ("storage", "default"): StorageSettings,
     ("retention", "default"): Retention,
+    ("serving", "default"): ServingSettings,
 }
