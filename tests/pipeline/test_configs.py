@@ -20,7 +20,7 @@ CONF = ROOT / "conf"
 SKIP = ("hydra", "local")  # Hydra's own settings; the optional, untracked local overrides
 
 
-ROOT_OF = {"predict": "predict"}  # groups composed by predict.py's root config; the rest by train.py's
+ROOT_OF = {"predict": "predict", "serving": "serve"}  # groups of predict.py and serve roots; the rest train.py
 
 
 def _compose(*overrides: str, hydra: bool = False, root: str = "train"):

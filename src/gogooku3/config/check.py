@@ -117,8 +117,8 @@ def validate(cfg: Any, deep: bool = False) -> None:
     seed = cfg.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"seed={seed!r}: expected an integer")
-    horizons = cfg.get("horizons")
-    values = list(horizons) if OmegaConf.is_list(horizons) else None
+    horizons = cfg.get("horizons", [1])  # roots without horizons (serve) have nothing to check
+    values = list(horizons) if OmegaConf.is_list(horizons) or isinstance(horizons, list) else None
     if not values or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in values):
         raise ConfigError(f"horizons={_show(horizons)}: expected a non-empty list of positive integers, e.g. [1,5]")
     if not isinstance(cfg.get("deploy", False), bool):
