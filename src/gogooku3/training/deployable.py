@@ -14,7 +14,6 @@ bundle through ``mlflow.pyfunc.load_model`` on tabular (Code, Date, features) in
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gogooku3.data.digest import file_sha256 as sha256_file
 from gogooku3.errors import GogookuError
 
 ESTIMATORS = {
@@ -49,14 +49,6 @@ class Deployable:
     @property
     def flavor(self) -> str:
         return str(self.meta["flavor"])
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def estimator_class(flavor: str) -> type:
