@@ -64,8 +64,9 @@ def _populate(root: Path, n_stocks: int, days: list[date]) -> list[str]:
 def _registry(uri: str, root: Path) -> None:
     import logging
 
-    logging.getLogger("mlflow").setLevel(logging.WARNING)  # its table-creation lines are not ours to print
     from mlflow.tracking import MlflowClient
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # its table-creation lines are not ours to print
 
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     exp = client.create_experiment("bench", artifact_location=str(root / "artifacts"))
