@@ -10,7 +10,7 @@ import pytest
 from featurekit import adjusted_pandas, compare, tiny_market, with_quotes
 
 from gogooku3.features import build_features
-from gogooku3.features.groups.calendar import limit_width
+from gogooku3.features.groups.calendar import LISTED_CAP, limit_width
 
 
 def test_suspension_counts_match_pandas(messy_market):
@@ -18,7 +18,7 @@ def test_suspension_counts_match_pandas(messy_market):
     ref = adjusted_pandas(messy_market.quotes)
     ref["susp"] = ref["Close"].isna().astype(float)
     ref["susp10"] = ref.groupby("Code")["susp"].rolling(10, min_periods=10).sum().reset_index(level=0, drop=True)
-    ref["age"] = np.log1p(ref.groupby("Code").cumcount())
+    ref["age"] = np.log1p(ref.groupby("Code").cumcount().clip(upper=LISTED_CAP))  # capped: a bounded lookback
     compare(panel.frame, ref, "suspended", "susp")
     compare(panel.frame, ref, "suspended_10d", "susp10")
     compare(panel.frame, ref, "sessions_listed_log", "age")
