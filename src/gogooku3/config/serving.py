@@ -23,6 +23,9 @@ class Sla:
 
     p99_seconds: float = 0.25
     availability: float = 0.999  # share of non-5xx responses over the SLO window
+    # The next session's predictions are stored by this time (HH:MM, Asia/Tokyo) of its own day,
+    # before the 09:00 open; the stale-predictions alert fires after it.
+    prediction_deadline: str = "08:30"
 
 
 @dataclass

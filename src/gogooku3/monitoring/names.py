@@ -30,5 +30,7 @@ PREDICTION_COVERAGE_RATIO = f"{PREFIX}_prediction_coverage_ratio"  # gauge {hori
 PREDICTION_DISPERSION = f"{PREFIX}_prediction_dispersion"  # gauge {horizon}: cross-sectional sd of predictions
 CONFIDENCE_MEAN = f"{PREFIX}_confidence_mean"  # gauge {horizon}
 LATEST_PREDICTION_TIMESTAMP_SECONDS = f"{PREFIX}_latest_prediction_timestamp_seconds"  # gauge: as-of session of the newest predictions
+PREDICTIONS_DUE_TIMESTAMP_SECONDS = f"{PREFIX}_predictions_due_timestamp_seconds"  # gauge: deadline (serving.sla.prediction_deadline) of the next session's predictions
+PREDICTIONS_READY = f"{PREFIX}_predictions_ready"  # gauge 1/0: the next session's predictions are stored
 DAYS_SINCE_PROMOTION = f"{PREFIX}_days_since_promotion"  # gauge
 DATA_FRESHNESS_SESSIONS = f"{PREFIX}_data_freshness_sessions"  # gauge: sessions between the latest completed session and the newest data
