@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
         app = create_app(from_config(cfg))
     except GogookuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2
     print(f"gogooku3 API on http://{cfg.host}:{cfg.port} (store {cfg.store_root})", file=sys.stderr)
     uvicorn.run(app, host=cfg.host, port=int(cfg.port), workers=1, access_log=False, log_level="warning")

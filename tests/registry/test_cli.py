@@ -43,7 +43,7 @@ def test_bad_input_exits_2_with_one_line(store, capsys):
                  ["list", "--config", "/nonexistent.yaml"]):  # fmt: skip
         assert _cli(store, *argv) == 2, argv
         err = capsys.readouterr().err
-        assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert err.startswith("gogooku3: error: ") and err.count("\n") == 1, err
     assert _cli(store, "rollback", "--reason", "nothing to roll back to") == 1
 
 

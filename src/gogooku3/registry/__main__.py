@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
     except GogookuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2
 
 

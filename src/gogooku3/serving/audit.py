@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if result.ok else 1
         out = report(args.file, args.since, args.until)
     except GogookuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(out, indent=1))

@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 state = f"revoked {r.revoked_at}" if r.revoked_at else "active"
                 print(f"{r.key_id}  {r.name:<20}  {','.join(r.scopes):<32}  {state}")
     except GogookuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2
     return 0
 

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_pid(int(pid_file.read_text().split()[0]))
             pid_file.unlink()
     except (ConfigError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2
     return 0
 
