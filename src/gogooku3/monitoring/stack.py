@@ -80,14 +80,15 @@ def _ready(url: str) -> bool:
 
 def start(stack: Mapping[str, Any], out: Path, timeout_s: float = 30.0) -> dict[str, int]:
     """Start the three servers with the configs rendered under ``out``; name -> PID (also in <name>.pid)."""
+    running = [p for p in (out / f"{name}.pid" for name in BINARIES) if p.is_file()]
+    if running:  # before starting anything: a failed start must not end the running stack
+        raise ConfigError(f"{running[0]}: the stack is already running (make monitor-stop first)")
     pids: dict[str, int] = {}
     for folder in ("prometheus/data", "alertmanager/data", "pushgateway"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     try:
         for name, cmd in commands(stack, out).items():
             pid_file = out / f"{name}.pid"
-            if pid_file.is_file():
-                raise ConfigError(f"{pid_file}: the stack is already running (make monitor-stop first)")
             with open(out / f"{name}.log", "ab") as log:
                 proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         start_new_session=True)  # fmt: skip
