@@ -23,6 +23,15 @@ def _get(url: str) -> dict:
         return json.loads(resp.read())
 
 
+def _eventually(read, timeout_s: float = 15.0):
+    """``read()`` once it is non-empty (Prometheus discovers its targets shortly after start)."""
+    deadline = time.monotonic() + timeout_s
+    while not (got := read()):
+        assert time.monotonic() < deadline, "Prometheus discovered nothing"
+        time.sleep(0.3)
+    return got
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
@@ -52,13 +61,10 @@ def test_start_records_the_servers_own_pids_and_stop_ends_exactly_them(tmp_path,
         rules = _get(f"{base}/api/v1/rules")["data"]["groups"]
         n_alerts = sum(len(a) for a in render.rule_groups_of(cfg).values())
         assert sum(len(g["rules"]) for g in rules) == n_alerts
-        deadline = time.monotonic() + 15  # service discovery runs shortly after start
-        while not (ams := _get(f"{base}/api/v1/alertmanagers")["data"]["activeAlertmanagers"]):
-            assert time.monotonic() < deadline, "Prometheus found no Alertmanager"
-            time.sleep(0.3)
+        ams = _eventually(lambda: _get(f"{base}/api/v1/alertmanagers")["data"]["activeAlertmanagers"])
         assert ams[0]["url"].startswith(f"http://127.0.0.1:{PORTS['alertmanager_port']}/")
-        targets = {t["labels"]["job"] for t in _get(f"{base}/api/v1/targets")["data"]["activeTargets"]}
-        assert targets == {"api", "pushgateway"}
+        targets = _eventually(lambda: _get(f"{base}/api/v1/targets")["data"]["activeTargets"])
+        assert {t["labels"]["job"] for t in targets} == {"api", "pushgateway"}
         with pytest.raises(Exception, match="already running"):
             stack.start(cfg["monitoring"]["stack"], tmp_path)
     finally:
