@@ -105,6 +105,14 @@ def test_sla_thresholds_come_from_config_and_the_cases_hold_them(tmp_path):
     assert "ApiErrorRatioHigh" in out.stdout + out.stderr and "ApiLatencyP99High" in out.stdout + out.stderr
 
 
+def test_each_job_is_held_to_its_own_age(tmp_path):
+    render(compose(["monitoring.thresholds.job_max_age_hours.train=200"]), tmp_path)
+    rules = tmp_path / "prometheus" / "rules" / "jobs.yml"
+    expr = next(a["expr"] for a in alerts([rules]) if a["alert"] == "JobStale")
+    assert 'job=~"ingest|predict|evaluate"} > 93600)' in expr and 'job=~"train"} > 720000)' in expr
+    assert promtool("check", "rules", str(rules)).returncode == 0
+
+
 def test_render_cli_writes_the_files(tmp_path):
     import sys
 

@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(path)
             return 0
         routing = cfg["monitoring"]["routing"]
+        for env in stack.unset_secrets(routing):
+            print(f"warning: neither {env} nor {env}_FILE is set: its receiver cannot deliver", file=sys.stderr)
         secrets = stack.secret_files(routing, out.resolve() / "alertmanager" / "secrets")
         render.render(cfg, out, secrets)
         pids = stack.start(cfg["monitoring"]["stack"], out.resolve())

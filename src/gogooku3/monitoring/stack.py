@@ -34,6 +34,12 @@ def binary(name: str) -> str:
     return found
 
 
+def unset_secrets(routing: Mapping[str, Any]) -> list[str]:
+    """The secret environment variables set neither directly nor as ``<NAME>_FILE``."""
+    envs = [routing[key] for key in SECRET_ENVS.values()]
+    return [e for e in envs if not (os.environ.get(e) or os.environ.get(f"{e}_FILE"))]
+
+
 def secret_files(routing: Mapping[str, Any], secret_dir: Path) -> dict[str, str]:
     """kind -> file Alertmanager reads: ``$NAME_FILE`` when set, else ``$NAME`` written to a 0600 file."""
     out: dict[str, str] = {}
