@@ -71,6 +71,8 @@ def test_every_route_has_a_case():
     """A route added to the config without a case here fails (the root's receiver included)."""
     route = yaml.safe_load(CONFIG.read_text())["route"]
     reached = {r for _, receivers in ROUTE_CASES for r in receivers}
+    owned = [c["receiver"] for c in route["routes"]]
+    assert len(owned) == len(set(owned)), "two routes share a receiver: a receiver's case would not cover both"
     for child in [route, *route["routes"]]:
         assert child["receiver"] in reached, f"route {child.get('matchers')} -> {child['receiver']} has no case"
     declared = {r["name"] for r in yaml.safe_load(CONFIG.read_text())["receivers"]}

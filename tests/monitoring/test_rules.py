@@ -121,6 +121,8 @@ def test_render_cli_writes_the_files(tmp_path):
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "gogooku3_data_freshness_sessions{job=\"api\"} > 3" in (tmp_path / "prometheus/rules/model_data.yml").read_text()
-    bad = subprocess.run([sys.executable, "-m", "gogooku3.monitoring", "render", "--out", str(tmp_path),
-                          "monitoring.thresholds.nope=1"], capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "nope" in bad.stderr
+    for override, key in (("monitoring.thresholds.nope=1", "nope"),
+                          ("+monitoring.thresholds.job_max_age_hours.ingset=20", "job_max_age_hours.ingset")):
+        bad = subprocess.run([sys.executable, "-m", "gogooku3.monitoring", "render", "--out", str(tmp_path / "bad"),
+                              override], capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and key in bad.stderr, bad.stderr

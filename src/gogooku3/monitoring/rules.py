@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gogooku3.config.monitoring import JOBS
+from gogooku3.errors import ConfigError
 from gogooku3.monitoring import names as n
 
 API_JOB = "api"  # the scrape job of the prediction API (prometheus.yml and every API rule)
@@ -73,6 +75,9 @@ def api_alerts(sla: Mapping[str, Any], th: Mapping[str, Any]) -> list[Alert]:
 
 def job_alerts(th: Mapping[str, Any]) -> list[Alert]:
     ages: dict[str, float] = dict(th["job_max_age_hours"])
+    unknown = sorted(set(ages) - set(JOBS))
+    if unknown:
+        raise ConfigError(f"monitoring.thresholds.job_max_age_hours.{unknown[0]}: unknown job, expected one of {list(JOBS)}")
     jobs = "|".join(ages)
     by_age: dict[float, list[str]] = {}
     for job, hours in ages.items():
@@ -140,8 +145,6 @@ def security_alerts(th: Mapping[str, Any]) -> list[Alert]:
     out = []
     for kind, most in dict(th["security_events_max"]).items():
         if kind not in _SECURITY_NAMES:
-            from gogooku3.errors import ConfigError
-
             raise ConfigError(f"monitoring.thresholds.security_events_max.{kind}: unknown kind, "
                               f"expected one of {sorted(_SECURITY_NAMES)}")  # fmt: skip
         out.append(Alert(_SECURITY_NAMES[kind], f'sum(increase({ev}{{{api},kind="{kind}"}}[{w}])) > {int(most)}',
