@@ -62,7 +62,7 @@ class Routing:
     teams: dict[str, Team] = field(default_factory=_teams)
     default_email: str = "gogooku3-ops@example.org"
     email_from: str = "alertmanager@example.org"
-    smtp_smarthost: str = "localhost:25"  # endpoint; GOGOOKU3_SMTP_SMARTHOST overrides at `make monitor`
+    smtp_smarthost: str = "localhost:25"  # host:port; make monitor MONITOR_ARGS=monitoring.routing.smtp_smarthost=...
     smtp_username: str = "alertmanager"
     smtp_require_tls: bool = True
     pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
