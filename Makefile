@@ -13,8 +13,11 @@ SERVICES := $(CURDIR)/outputs/services
 S3_BASE_PORT ?= 18300
 S3_BUCKET ?= gogooku3
 MLFLOW_SERVER_PORT ?= 18310
+# make monitor: Prometheus, Pushgateway and Alertmanager on loopback (ports: conf/monitoring; MONITOR_ARGS='key=value ...')
+MONITOR := $(CURDIR)/outputs/monitor
+MONITOR_ARGS ?=
 
-.PHONY: help setup train test test-fast lint clean mlflow-ui bench services services-stop
+.PHONY: help setup train test test-fast lint clean mlflow-ui bench services services-stop monitor monitor-stop
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "%-12s %s\n", $$1, $$2}'
@@ -57,3 +60,9 @@ services: $(STAMP)  ## start weed mini (S3) and mlflow server (PostgreSQL + S3 a
 services-stop:  ## end exactly the PIDs that `make services` recorded
 	PYTHONPATH=src $(PY) -m gogooku3.storage.s3_server stop --pid-file $(SERVICES)/mlflow.pid
 	PYTHONPATH=src $(PY) -m gogooku3.storage.s3_server stop --pid-file $(SERVICES)/weed.pid
+
+monitor: $(STAMP)  ## start Prometheus, Pushgateway, Alertmanager (configs rendered to outputs/monitor/; PIDs there)
+	PYTHONPATH=src $(PY) -m gogooku3.monitoring start --out $(MONITOR) $(MONITOR_ARGS)
+
+monitor-stop:  ## end exactly the PIDs that `make monitor` recorded
+	PYTHONPATH=src $(PY) -m gogooku3.monitoring stop --out $(MONITOR)

@@ -20,7 +20,7 @@ CONF = ROOT / "conf"
 SKIP = ("hydra", "local")  # Hydra's own settings; the optional, untracked local overrides
 
 
-ROOT_OF = {"predict": "predict", "serving": "serve"}  # groups of predict.py and serve roots; the rest train.py
+ROOT_OF = {"predict": "predict", "serving": "serve", "monitoring": "monitor"}  # non-train roots; the rest train.py
 
 
 def _compose(*overrides: str, hydra: bool = False, root: str = "train"):

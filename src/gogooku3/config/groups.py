@@ -6,6 +6,7 @@ from gogooku3.config.data import JQuantsData, JQuantsLocalData, ParquetData, Syn
 from gogooku3.config.evaluation import Evaluation
 from gogooku3.config.features import FeatureSet
 from gogooku3.config.model import ATFTSettings, LightGBMSettings
+from gogooku3.config.monitoring import MonitoringSettings
 from gogooku3.config.paths import Paths
 from gogooku3.config.predict import PredictSettings
 from gogooku3.config.quality import QUALITY_SCHEMA
@@ -36,4 +37,5 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("storage", "default"): StorageSettings,
     ("retention", "default"): Retention,
     ("serving", "default"): ServingSettings,
+    ("monitoring", "default"): MonitoringSettings,
 }
