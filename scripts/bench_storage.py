@@ -86,7 +86,8 @@ def feature_parts(size_mb: int, seed: int = 0) -> list[bytes]:
     n_cols, parts = 64, []
     rows = part_mb * 2**20 // (4 * n_cols)
     for _ in range(n_parts):
-        frame = pl.DataFrame(rng.standard_normal((rows, n_cols), dtype=np.float32), schema=[f"f{i}" for i in range(n_cols)])
+        values = rng.standard_normal((rows, n_cols), dtype=np.float32)
+        frame = pl.DataFrame(values, schema=[f"f{i}" for i in range(n_cols)])
         buffer = io.BytesIO()
         frame.write_parquet(buffer, compression="uncompressed", statistics=False)  # random: zstd gains nothing
         parts.append(buffer.getvalue())

@@ -120,7 +120,8 @@ def test_drill_everything_comes_back_equal(tmp_path, capsys):
 
     out = tmp_path / "backup"
     args = ["--objects-uri", str(objects.root), "--conf", str(root / "conf"), "--runs", str(root / "runs"),
-            "--olap", str(root / "olap"), "--mlflow-db", uri, "--mlflow-artifacts", str(outputs / "mlartifacts")]  # fmt: skip
+            "--olap", str(root / "olap"), "--mlflow-db", uri,
+            "--mlflow-artifacts", str(outputs / "mlartifacts")]  # fmt: skip
     assert main("backup", ["--to", str(out), *args]) == 0
     assert main("verify", [str(out)]) == 0
 

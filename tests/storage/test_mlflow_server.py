@@ -84,15 +84,23 @@ def server(weed, tmp_path_factory):
             _database(db, create=False)
 
 
-def _train(args: list[str], uri: str, cwd: Path, weed) -> subprocess.Popen:
-    env = {**os.environ, "PROJECT_ROOT": str(REPO), "MLFLOW_TRACKING_URI": uri, "MLFLOW_S3_ENDPOINT_URL": "http://0.0.0.0:9"}
+def _train(args: list[str], uri: str, cwd: Path, log: Path) -> subprocess.Popen:
+    """train.py with tracking=server; its output goes to ``log`` (two workers never block on a pipe)."""
+    # A dead S3 endpoint: the client must never write to S3 itself, only through the server.
+    env = {**os.environ, "PROJECT_ROOT": str(REPO), "MLFLOW_TRACKING_URI": uri, "MLFLOW_S3_ENDPOINT_URL": "http://127.0.0.1:9"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # a client needs no S3 access: the server proxies
         env.pop(key, None)
     flags = [a for a in args if a.startswith("-")]  # hydra's flags before the overrides
     overrides = [a for a in args if not a.startswith("-")]
-    return subprocess.Popen([sys.executable, str(REPO / "train.py"), *flags, "tracking=server", *TINY, *overrides], cwd=cwd,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, str(REPO / "train.py"), *flags, "tracking=server", *TINY, *overrides],
+                                cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def _wait(proc: subprocess.Popen, log: Path) -> None:
+    proc.wait(timeout=300)
+    assert proc.returncode == 0, log.read_text()[-3000:]
 
 
 def _artifact_paths(client, run_id: str, path: str | None = None) -> set[str]:
@@ -119,9 +127,9 @@ def test_train_and_registry_through_the_server(server, weed, tmp_path):
     from gogooku3.registry.versions import Registry
 
     uri, bucket, _, _ = server
-    proc = _train([f"paths.output_dir={tmp_path}", "deploy=true", "tracking.run_name=server-run"], uri, tmp_path, weed)
-    output = proc.communicate(timeout=300)[0]
-    assert proc.returncode == 0, output[-3000:]
+    log = tmp_path.parent / f"{tmp_path.name}.log"
+    args = [f"paths.output_dir={tmp_path}", "deploy=true", "tracking.run_name=server-run"]
+    _wait(_train(args, uri, tmp_path, log), log)
 
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("gogooku3")
@@ -149,14 +157,16 @@ def test_two_sweep_workers_one_study_one_server(server, weed, tmp_path):
     uri, bucket, _, optuna_db = server
     storage = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{optuna_db}"
     common = ["-m", "hparams_search=lightgbm_optuna", "hydra.sweeper.n_trials=4", "hydra.sweeper.study_name=team",
-              f"hydra.sweeper.storage={storage}", "tracking.log_model=false", "hydra.sweeper.sampler.n_startup_trials=4"]  # fmt: skip
+              f"hydra.sweeper.storage={storage}", "tracking.log_model=false",
+              "hydra.sweeper.sampler.n_startup_trials=4"]  # fmt: skip
+    logs = [tmp_path / f"worker{seed}.log" for seed in (1, 2)]
     workers = [
         _train([*common, f"paths.output_dir={tmp_path / f'w{seed}'}", f"hydra.sweeper.sampler.seed={seed}"],
-               uri, tmp_path, weed)  # fmt: skip
-        for seed in (1, 2)
+               uri, tmp_path, log)  # fmt: skip
+        for seed, log in zip((1, 2), logs)
     ]
-    outputs = [w.communicate(timeout=300)[0] for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], [o[-2000:] for o in outputs]
+    for worker, log in zip(workers, logs):
+        _wait(worker, log)
 
     study = optuna.load_study(study_name="team", storage=storage)
     trials = [t for t in study.trials if t.state.name != "WAITING"]

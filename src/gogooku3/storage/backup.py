@@ -7,7 +7,8 @@ restored it into a scratch target and found every count and digest equal).
 Parts: ``objects`` and ``mlflow_artifacts`` (a root of files: manifest of key, sha256,
 size, plus copies), ``object_store`` (any :class:`ObjectStore`, e.g. ``s3://bucket/prefix``:
 every object read through the interface, so its sha256 is checked, into a local store in
-the backup, which keeps sensitive objects encrypted; manifest of key, sha256, size, class), ``olap`` (chdb ``BACKUP DATABASE ... TO File``), ``mlflow`` (sqlite
+the backup, which keeps sensitive objects encrypted; manifest of key, sha256, size, class),
+``olap`` (chdb ``BACKUP DATABASE ... TO File``), ``mlflow`` (sqlite
 online backup, or ``pg_dump`` for a postgresql URI), ``conf`` (the conf/ tree) and
 ``runs`` (every run's resolved ``.hydra/config.yaml``).
 """
@@ -289,7 +290,8 @@ def backup(args: argparse.Namespace) -> int:
         manifest["parts"][part] = info
         print(f"backup {part}: {_describe(info)}")
     if not manifest["parts"]:
-        raise ConfigError("backup: nothing to back up; give --objects, --objects-uri, --olap, --mlflow-db, --conf or --runs")
+        raise ConfigError("backup: nothing to back up; give --objects, --objects-uri, --olap, --mlflow-db, "
+                          "--conf or --runs")
     _write_manifest(out, manifest)
     print(f"backup written to {out} (status unverified; run verify)")
     return 0
