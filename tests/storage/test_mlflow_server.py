@@ -45,6 +45,11 @@ def server(weed, tmp_path_factory):
     """(tracking URI, bucket, backend db, optuna db) of a running mlflow server, ended by its PID."""
     from gogooku3.storage.objects import S3ObjectStore
 
+    import socket
+
+    with socket.socket() as probe:  # a server left on the port would answer in place of ours
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            pytest.fail(f"127.0.0.1:{PORT} is in use; this test's mlflow server needs it")
     tag = uuid.uuid4().hex[:8]
     bucket, mlflow_db, optuna_db = f"mlflow-{tag}", f"g3_test_mlflow_{tag}", f"g3_test_optuna_{tag}"
     S3ObjectStore(bucket, "x", endpoint_url=weed.endpoint).ensure_bucket()
