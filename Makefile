@@ -9,6 +9,7 @@ MLFLOW_DB ?= $(CURDIR)/outputs/mlflow.db
 MLFLOW_PORT ?= 5000
 # make services: loopback S3 (weed mini, ports S3_BASE_PORT..+9, S3 at +6) and an MLflow server on
 # PostgreSQL; credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment.
+# Runs log to it with `train.py tracking=server` (MLFLOW_TRACKING_URI, default port 18310).
 SERVICES := $(CURDIR)/outputs/services
 S3_BASE_PORT ?= 18300
 S3_BUCKET ?= gogooku3

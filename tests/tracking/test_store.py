@@ -18,6 +18,7 @@ from gogooku3.tracking.store import (
     PID_TAG,
     PROC_TAG,
     ensure_experiment,
+    is_server,
     open_store,
     owner_tags,
     process_alive,
@@ -141,3 +142,10 @@ def test_sigkilled_run_is_marked_killed_by_the_next_run(tmp_path):
     assert follower.returncode == 0, log[-3000:]
     assert mlflow.get_run(run_id).info.status == "KILLED"
     assert f"run {run_id}" in log and "marked KILLED" in log
+
+
+
+def test_is_server_tells_a_tracking_server_from_a_store_opened_in_process(tmp_path):
+    """A server owns its artifact root (tests/storage/test_mlflow_server.py runs a real one)."""
+    assert is_server("http://127.0.0.1:18310") and is_server("HTTPS://mlflow.example")
+    assert not is_server(f"sqlite:///{tmp_path}/mlflow.db") and not is_server("postgresql://h/db")

@@ -245,7 +245,8 @@ class Registry:
         if path is None:
             raise DataError(f"run {run_id}: LoggedModel {model.model_id} has no {names.MANIFEST_FILE}")
         with tempfile.TemporaryDirectory() as tmp:
-            local = download_artifacts(artifact_uri=f"{model.artifact_location.rstrip('/')}/{path}", dst_path=tmp)
+            local = download_artifacts(artifact_uri=f"{model.artifact_location.rstrip('/')}/{path}", dst_path=tmp,
+                                       tracking_uri=self.uri)  # mlflow-artifacts:/ resolves on this server
             digest = hashlib.sha256(Path(local).read_bytes()).hexdigest()
         if digest != expected:
             raise DataError(f"run {run_id}: sha256 of {path} is {digest}, tag {names.ARTIFACT_SHA256_TAG} says "

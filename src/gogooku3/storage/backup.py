@@ -5,7 +5,10 @@ row counts and content digests, and ``status`` (``unverified`` until ``verify`` 
 restored it into a scratch target and found every count and digest equal).
 
 Parts: ``objects`` and ``mlflow_artifacts`` (a root of files: manifest of key, sha256,
-size, plus copies), ``olap`` (chdb ``BACKUP DATABASE ... TO File``), ``mlflow`` (sqlite
+size, plus copies), ``object_store`` (any :class:`ObjectStore`, e.g. ``s3://bucket/prefix``:
+every object read through the interface, so its sha256 is checked, into a local store in
+the backup, which keeps sensitive objects encrypted; manifest of key, sha256, size, class),
+``olap`` (chdb ``BACKUP DATABASE ... TO File``), ``mlflow`` (sqlite
 online backup, or ``pg_dump`` for a postgresql URI), ``conf`` (the conf/ tree) and
 ``runs`` (every run's resolved ``.hydra/config.yaml``).
 """
@@ -32,7 +35,7 @@ from gogooku3.errors import ConfigError, GogookuError
 
 FORMAT = 1
 TREES = {"objects": "**/*", "mlflow_artifacts": "**/*", "conf": "**/*", "runs": "**/.hydra/config.yaml"}
-PARTS = ("objects", "mlflow_artifacts", "olap", "mlflow", "conf", "runs")
+PARTS = ("objects", "object_store", "mlflow_artifacts", "olap", "mlflow", "conf", "runs")
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -71,6 +74,46 @@ def tree_differences(expected: list[dict[str, Any]], root: Path) -> list[str]:
         elif g["sha256"] != e["sha256"] or g["size"] != e["size"]:
             diffs.append(f"{e['key']}: sha256 {g['sha256'][:12]} != {e['sha256'][:12]}")
     return diffs + [f"{k}: not in the manifest" for k in got]
+
+
+# --- an ObjectStore (local or S3) -------------------------------------------------------------
+def object_store(uri: str) -> Any:
+    """``s3://bucket/prefix`` (endpoint and credentials from the environment) or a local store root."""
+    from gogooku3.storage.objects import LocalObjectStore, S3ObjectStore
+
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ConfigError(f"--objects-uri {uri}: no bucket (expected s3://bucket/prefix)")
+        return S3ObjectStore(parsed.netloc, parsed.path.strip("/"))
+    if parsed.scheme not in ("", "file"):
+        raise ConfigError(f"--objects-uri {uri}: expected s3://bucket/prefix or a local store directory")
+    return LocalObjectStore(parsed.path if parsed.scheme == "file" else uri)
+
+
+def store_entries(store: Any) -> list[dict[str, Any]]:
+    return [{"key": i.key, "sha256": i.sha256, "size": i.size, "classification": i.classification}
+            for i in store.list()]  # fmt: skip
+
+
+def store_copy(source: Any, target: Any) -> list[dict[str, Any]]:
+    """Every object of ``source`` into ``target`` (each read checks its sha256); the target's entries."""
+    from gogooku3.storage.objects import copy_objects
+
+    copy_objects(source, target)
+    return store_entries(target)
+
+
+def store_differences(expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> list[str]:
+    have = {e["key"]: e for e in got}
+    diffs = []
+    for e in expected:
+        g = have.pop(e["key"], None)
+        if g is None:
+            diffs.append(f"{e['key']}: missing")
+        elif (g["sha256"], g["size"]) != (e["sha256"], e["size"]):
+            diffs.append(f"{e['key']}: sha256 {g['sha256'][:12]} != {e['sha256'][:12]}")
+    return diffs + [f"{k}: not in the manifest" for k in have]
 
 
 # --- OLAP (chdb) -----------------------------------------------------------------------------
@@ -216,6 +259,8 @@ def backup(args: argparse.Namespace) -> int:
         raise ConfigError(f"backup --to {out}: not empty; give a new directory")
     for part in PARTS:  # check every source before writing anything
         source = getattr(args, part)
+        if source is not None and part == "object_store":
+            object_store(source).list()  # a bad URI, endpoint or credentials fail here, before any write
         if source is not None and (part in TREES or part == "olap") and not Path(source).is_dir():
             raise ConfigError(f"backup --{part.replace('_', '-')} {source}: not a directory")
         if source is not None and part == "mlflow" and not _is_pg(source) and not _sqlite_path(source).is_file():
@@ -232,6 +277,11 @@ def backup(args: argparse.Namespace) -> int:
             entries = tree_entries(root, TREES[part])
             copy_tree(root, entries, out / part)
             info = {"source": str(root), **tree_summary(root, entries)}
+        elif part == "object_store":
+            from gogooku3.storage.objects import LocalObjectStore
+
+            entries = store_copy(object_store(source), LocalObjectStore(out / part))
+            info = {"source": source, "files": len(entries), "entries": entries}
         elif part == "olap":
             info = {"source": str(source), **olap_backup(Path(source), out / "olap")}
         else:
@@ -240,7 +290,8 @@ def backup(args: argparse.Namespace) -> int:
         manifest["parts"][part] = info
         print(f"backup {part}: {_describe(info)}")
     if not manifest["parts"]:
-        raise ConfigError("backup: nothing to back up; give --objects, --olap, --mlflow-db, --conf or --runs")
+        raise ConfigError("backup: nothing to back up; give --objects, --objects-uri, --olap, --mlflow-db, "
+                          "--conf or --runs")
     _write_manifest(out, manifest)
     print(f"backup written to {out} (status unverified; run verify)")
     return 0
@@ -273,6 +324,12 @@ def restore_parts(directory: Path, manifest: dict[str, Any], target_of: Callable
     diffs: list[str] = []
     for part, info in manifest["parts"].items():
         target = target_of(part)
+        if part == "object_store":
+            from gogooku3.storage.objects import LocalObjectStore
+
+            got_entries = store_copy(LocalObjectStore(directory / part), object_store(target))
+            diffs += [f"{part}/{d}" for d in store_differences(info["entries"], got_entries)]
+            continue
         if part in TREES:
             copy_tree(directory / part, info["entries"], Path(target))
             diffs += [f"{part}/{d}" for d in tree_differences(info["entries"], Path(target))]
@@ -355,7 +412,13 @@ def restore(args: argparse.Namespace) -> int:
             raise ConfigError("restore --mlflow-db: the backed-up URI had a password; give the target URI")
         else:
             target = manifest["parts"][part]["source"]
-        if not _is_pg(target):
+        if part == "object_store":
+            store = object_store(target)
+            if hasattr(store, "ensure_bucket"):
+                store.ensure_bucket()  # a fresh bucket (versioning, object lock) after losing the old one
+            if store.list():
+                raise ConfigError(f"restore object_store to {target}: not empty; nothing was overwritten")
+        elif not _is_pg(target):
             path = _sqlite_path(target)
             if path.is_file() or (path.is_dir() and any(path.iterdir())):
                 raise ConfigError(f"restore {part} to {path}: exists and is not empty; nothing was overwritten")
@@ -387,6 +450,8 @@ def _parser(verb: str) -> argparse.ArgumentParser:
                        help="where to create the scratch database for a PostgreSQL MLflow store")  # fmt: skip
     if verb in ("backup", "restore"):
         p.add_argument("--objects", help="object store root (a directory of files)")
+        p.add_argument("--objects-uri", dest="object_store",
+                       help="an object store read through its interface: s3://bucket/prefix or a local store root")
         p.add_argument("--mlflow-artifacts", dest="mlflow_artifacts", help="MLflow's local artifact root")
         p.add_argument("--olap", help="chdb directory")
         p.add_argument("--mlflow-db", dest="mlflow", help="sqlite path or sqlite:/// or postgresql:// URI")

@@ -27,6 +27,11 @@ PARENT_TAG = "mlflow.parentRunId"
 _opened: set[str] = set()
 
 
+def is_server(uri: str) -> bool:
+    """Whether ``uri`` names an MLflow tracking server (``http(s)://``), not a store it opens itself."""
+    return uri.split("://", 1)[0].lower() in ("http", "https")
+
+
 def sqlite_path(uri: str) -> Path | None:
     """The database file of a ``sqlite:///`` URI, or None for any other store."""
     if not uri.startswith("sqlite:///"):
@@ -39,7 +44,11 @@ def sqlite_path(uri: str) -> Path | None:
 
 @contextlib.contextmanager
 def store_lock(uri: str) -> Iterator[None]:
-    """Exclusive lock on ``<db>.lock`` for a SQLite store; a no-op for other stores."""
+    """Exclusive lock on ``<db>.lock`` for a SQLite store; a no-op for other stores.
+
+    A server or PostgreSQL store serialises its own writes; the races left (two creates of one
+    experiment or dataset) are caught where they happen.
+    """
     db = sqlite_path(uri)
     if db is None:
         yield
@@ -68,7 +77,12 @@ def open_store(uri: str) -> Any:
 
 
 def ensure_experiment(client: Any, uri: str, name: str, artifact_root: Path | str | None) -> str:
-    """The id of experiment ``name``, creating it once even when several runs start together."""
+    """The id of experiment ``name``, creating it once even when several runs start together.
+
+    On a tracking server ``artifact_root`` is not used: the server's ``--artifacts-destination``
+    holds every artifact (proxied, ``mlflow-artifacts:/``), so clients on other machines never
+    write a path of their own into the shared experiment.
+    """
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
@@ -77,7 +91,7 @@ def ensure_experiment(client: Any, uri: str, name: str, artifact_root: Path | st
         if found is not None:
             return found.experiment_id
         location = None
-        if artifact_root is not None:
+        if artifact_root is not None and not is_server(uri):
             Path(artifact_root).mkdir(parents=True, exist_ok=True)
             location = Path(artifact_root).resolve().as_uri()
         try:
