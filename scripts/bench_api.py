@@ -190,7 +190,8 @@ def main() -> int:
     print(f"server-side (audit) latency p50 {statistics.median(server) * 1e3:.1f} ms, "
           f"p99 {server[min(len(server) - 1, int(0.99 * len(server)))] * 1e3:.1f} ms")
     print(f"errors {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
-    print(f"audit lines {lines} for {sent} requests sent ({'one each' if lines == sent else 'MISMATCH'}); {chain.summary()}")
+    verdict = "one each" if lines == sent else "MISMATCH"
+    print(f"audit lines {lines} for {sent} requests sent ({verdict}); {chain.summary()}")
     held = (not errors and n == sent and p99 <= sla.p99_seconds and lines == sent and chain.ok
             and n / wall >= 0.95 * args.rate)
     print("result: " + ("held" if held else "FAILED"))

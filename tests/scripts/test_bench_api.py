@@ -13,8 +13,9 @@ from tests.helpers import ROOT
 
 @pytest.mark.slow  # ~20 s: the server's start-up (MLflow import, registry) dominates
 def test_bench_api_short_run_holds_the_rate_with_one_audit_line_per_request():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_api.py"), "--duration", "3", "--rate", "10",
-                             "--stocks", "200", "--port", "18601"], capture_output=True, text=True, timeout=180)  # fmt: skip
+    command = [sys.executable, str(ROOT / "scripts" / "bench_api.py"),
+               "--duration", "3", "--rate", "10", "--stocks", "200", "--port", "18601"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr[-2000:]
     assert re.search(r"server pid \d+ on 127\.0\.0\.1:18601", out)
