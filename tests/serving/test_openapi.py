@@ -1,9 +1,6 @@
-"""The published spec is current, and schemathesis finds no server error and no schema violation."""
+"""The published spec is current and documents every route (schemathesis runs in test_schemathesis.py)."""
 
 from __future__ import annotations
-
-import schemathesis
-from hypothesis import HealthCheck, settings
 
 from gogooku3.serving import openapi
 
@@ -19,20 +16,3 @@ def test_the_spec_documents_every_route_and_the_key_header():
     assert doc["components"]["securitySchemes"]["APIKeyHeader"] == {
         "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "g3_<keyid>_<secret>"}
 
-
-def test_api_conforms_to_its_spec(served):
-    """Every operation with generated valid and invalid inputs (schemathesis' default checks, admin key)."""
-    from hypothesis import given
-
-    client, _, keys = served
-    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 7
-    for op in operations:
-
-        @given(case=op.as_strategy())
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def conforms(case):
-            case.call_and_validate(headers={"X-API-Key": keys.admin})
-
-        conforms()

@@ -21,6 +21,7 @@ import polars as pl
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -36,9 +37,14 @@ from gogooku3.storage.predictions import filter_rows
 API_KEY_HEADER = "X-API-Key"
 METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
 _KEYLIKE = re.compile(r"g3_[0-9A-Za-z_\-]+")
-_ERR = {401: {"model": S.Error, "description": "no valid API key"},
-        403: {"model": S.Error, "description": "the key lacks the scope"},
-        429: {"model": S.Error, "description": "rate limit; see Retry-After"}}  # fmt: skip
+_ERR = {
+    401: {"model": S.Error, "description": "no valid API key",
+          "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "ApiKey"}}},
+    403: {"model": S.Error, "description": "the key lacks the scope"},
+    429: {"model": S.Error, "description": "the key's rate limit (serving.rate_limit) is spent",
+          "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                                      "description": "whole seconds until the key may send again"}}},
+}  # fmt: skip
 _NOT_FOUND = {404: {"model": S.Error, "description": "nothing stored for the date"}}
 _UNAVAILABLE = {503: {"model": S.Error, "description": "the registry cannot be read"}}
 
@@ -227,7 +233,9 @@ def create_app(settings: AppSettings) -> FastAPI:
     def predictions_of(day: date, q: S.PredictionQuery) -> dict[str, Any]:
         codes = q.codes.split(",") if q.codes else None
         if codes and len(codes) > settings.max_codes:
-            raise HTTPException(422, f"codes: at most {settings.max_codes} codes per request")
+            # The documented 422 body (FastAPI's validation errors), naming the field like any other.
+            raise RequestValidationError([{"type": "too_long", "loc": ("query", "codes"), "input": q.codes,
+                                           "msg": f"at most {settings.max_codes} codes per request"}])  # fmt: skip
         whole = state.cache.get(("predictions", day), lambda: settings.store.read("predictions", day, day))
         stored = whole.get_column("model_version").unique().sort().to_list()
         frame = filter_rows(whole, None, None, codes, q.horizon, None)
