@@ -36,7 +36,7 @@ class CacheSettings:
 
 @dataclass
 class PredictionsSettings:
-    kind: str = "local"  # local (parquet) | olap
+    kind: str = "local"  # local (parquet under predict.store) | objects (parquet in storage.objects) | olap
     root: str = "${paths.output_dir}/predictions"
 
 
