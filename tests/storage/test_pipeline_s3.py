@@ -117,8 +117,13 @@ def _own_redis(tmp_path) -> tuple[subprocess.Popen, int]:
 def test_predict_reads_the_model_from_the_bucket_and_writes_there_same_values_as_local(trained, tmp_path, caplog):
     from gogooku3.storage.predictions import ObjectPredictionStore
 
+    from gogooku3.config.registry import RegistrySettings
+    from gogooku3.registry.versions import Registry
+
     outputs, bucket, info = trained
-    model = [f"predict.model={info.run_id}", "predict.experiment=predict-s3"]
+    settings = RegistrySettings(actions_log=str(tmp_path / "registry.jsonl"))
+    version = Registry(info.tracking_uri, settings).register(info.run_id, "g3s3", "storage=s3 model", who="test")
+    model = [f"predict.model=g3s3/{version.version}", "predict.experiment=predict-s3"]  # the bundle, from the bucket
     proc, port = _own_redis(tmp_path)
     os.environ["GOGOOKU3_REDIS_URL"] = f"redis://127.0.0.1:{port}"
     try:
@@ -141,7 +146,7 @@ def test_predict_reads_the_model_from_the_bucket_and_writes_there_same_values_as
         os.kill(proc.pid, signal.SIGCONT)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    local = _predict(outputs, tmp_path, "local", "predict.experiment=predict-local", f"predict.model={info.run_id}")
+    local = _predict(outputs, tmp_path, "local", "predict.experiment=predict-local", model[0])
     assert (tmp_path / "local" / "predictions").is_dir()
     assert _values(local).equals(_values(on_s3))
 

@@ -99,6 +99,9 @@ def check_location(found: Any, name: str, artifact_root: Path | str | None) -> N
 
 def check_experiment(uri: str, name: str, artifact_root: Path | str | None) -> None:
     """Before a run writes anything: an existing experiment ``name`` must keep its artifacts at ``artifact_root``."""
+    db = sqlite_path(uri)
+    if db is not None and not db.exists():  # a store not made yet holds no experiment: create nothing now
+        return
     found = open_store(uri).get_experiment_by_name(name)
     if found is not None:
         check_location(found, name, artifact_root)
