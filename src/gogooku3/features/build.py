@@ -104,7 +104,8 @@ def market_digests(market: MarketData) -> list[str]:
     from gogooku3.data.digest import frame_sha256
 
     tables = {"listed": market.listed, "index": market.index, **(market.extras or {})}
-    return [frame_sha256(market.quotes), *(f"{k}:{frame_sha256(t)}" for k, t in sorted(tables.items()) if t is not None)]
+    present = sorted(k for k, t in tables.items() if t is not None)
+    return [frame_sha256(market.quotes), *(f"{k}:{frame_sha256(tables[k])}" for k in present)]
 
 
 def build_features(

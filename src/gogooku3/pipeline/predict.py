@@ -172,7 +172,8 @@ def predict_sessions(
         panel = Panel(frame.with_columns(targets), tuple(features.names), model_h, listed=window.listed)
         estimator, quantiles = model.deployable.estimator, tuple(model.meta.get("quantiles") or ())
         kwargs = {"quantiles": True} if quantiles else {}
-        preds = _member_predictions(cache, frame, model, days, lambda: estimator.predict(panel, days[0], days[-1], **kwargs))
+        predict = lambda: estimator.predict(panel, days[0], days[-1], **kwargs)  # noqa: E731 (called at once)
+        preds = _member_predictions(cache, frame, model, days, predict)
         gates.predictions(preds.select("Code", "Date", *[f"pred_h{h}" for h in model_h]), list(model_h),
                           universe=universe, reference=model.meta.get("reference"))  # fmt: skip
         members.append(Member(model.label, weight, preds, quantiles))

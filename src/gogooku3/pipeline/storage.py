@@ -22,10 +22,6 @@ class RunStorage:
     artifact_root: str  # a local folder or s3://bucket/prefix/mlflow
     cache: Cache | None  # None: no cache configured (storage.cache.kind=none)
 
-    @property
-    def remote(self) -> bool:
-        return self.objects is not None
-
 
 def open_run_storage(cfg: Any, experiment: str) -> RunStorage:
     """The run's storage; checks S3 credentials and the experiment's artifact location first."""
