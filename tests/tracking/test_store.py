@@ -144,8 +144,29 @@ def test_sigkilled_run_is_marked_killed_by_the_next_run(tmp_path):
     assert f"run {run_id}" in log and "marked KILLED" in log
 
 
-
 def test_is_server_tells_a_tracking_server_from_a_store_opened_in_process(tmp_path):
     """A server owns its artifact root (tests/storage/test_mlflow_server.py runs a real one)."""
     assert is_server("http://127.0.0.1:18310") and is_server("HTTPS://mlflow.example")
     assert not is_server(f"sqlite:///{tmp_path}/mlflow.db") and not is_server("postgresql://h/db")
+
+
+def test_an_experiment_elsewhere_is_never_reused_for_a_bucket_root(tmp_path):
+    from gogooku3.errors import ConfigError
+    from gogooku3.tracking.store import check_experiment, ensure_experiment, open_store
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    check_experiment(uri, "g3", "s3://b/p/mlflow")  # no store yet: nothing to clash with, nothing created
+    assert not (tmp_path / "mlflow.db").exists()
+    client = open_store(uri)
+    local = ensure_experiment(client, uri, "g3", tmp_path / "art")
+    assert ensure_experiment(client, uri, "g3", tmp_path / "elsewhere") == local  # local folders: reused as before
+    with pytest.raises(ConfigError) as err:
+        ensure_experiment(client, uri, "g3", "s3://b/p/mlflow")
+    assert "s3://b/p/mlflow" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ConfigError):
+        check_experiment(uri, "g3", "s3://b/p/mlflow")
+    remote = ensure_experiment(client, uri, "g3-s3", "s3://b/p/mlflow")
+    assert client.get_experiment(remote).artifact_location == "s3://b/p/mlflow"
+    assert ensure_experiment(client, uri, "g3-s3", "s3://b/p/mlflow/") == remote
+    with pytest.raises(ConfigError, match="g3-s3 keeps its artifacts at s3://"):
+        ensure_experiment(client, uri, "g3-s3", tmp_path / "art")  # nor a bucket's experiment for a local run

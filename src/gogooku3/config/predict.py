@@ -20,4 +20,4 @@ class PredictSettings:
     # Root of the local PredictionStore (predictions, realized, quality tables).
     store: str = "${paths.output_dir}/predictions"
     # MLflow experiment of predict and evaluate runs.
-    experiment: str = "gogooku3-predict"
+    experiment: str = "gogooku3-predict${oc.select:storage.experiment_suffix,''}"

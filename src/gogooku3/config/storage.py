@@ -36,13 +36,16 @@ class CacheSettings:
 
 @dataclass
 class PredictionsSettings:
-    kind: str = "local"  # local (parquet) | olap
+    kind: str = "local"  # local (parquet under predict.store) | objects (parquet in storage.objects) | olap
     root: str = "${paths.output_dir}/predictions"
 
 
 @dataclass
 class StorageSettings:
     name: str = "local"
+    # Appended to the MLflow experiment names (tracking.experiment, predict.experiment), so runs
+    # whose artifacts live in a bucket never share an experiment with local runs.
+    experiment_suffix: str = ""
     objects: ObjectsSettings = field(default_factory=ObjectsSettings)
     olap: OlapSettings = field(default_factory=OlapSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)

@@ -24,7 +24,8 @@ class MlflowTracking:
     """A SQLite store (MLflow 3.13+ refuses the old ./mlruns file store)."""
 
     uri: str = "sqlite:///${paths.output_dir}/mlflow.db"
-    experiment: str = "gogooku3"
+    # storage=s3 appends "-s3": an MLflow experiment keeps one artifact location for life.
+    experiment: str = "gogooku3${oc.select:storage.experiment_suffix,''}"
     artifact_root: str = "${paths.output_dir}/mlartifacts"
     # None: named by model, data and the overrides (a sweep trial: its number and sampled
     # values), e.g. lightgbm·synthetic·model.params.num_leaves=31; a string wins.

@@ -22,6 +22,8 @@ from gogooku3.features.prepare import prepare
 from gogooku3.features.registry import GroupDef, get_group
 from gogooku3.features.spec import FeatureSpec
 from gogooku3.schema import CODE, DATE
+from gogooku3.storage.cache import Cache
+from gogooku3.storage.objects import ObjectStore
 
 log = logging.getLogger("gogooku3.features")
 
@@ -97,23 +99,37 @@ def _run_groups(market: MarketData, groups: dict[str, dict[str, Any]], name: str
     return panel.select(CODE, DATE, *ctx.columns), [ctx.specs[n] for n in ctx.columns], ctx.timings
 
 
+def market_digests(market: MarketData) -> list[str]:
+    """Content digests of every table features read (quotes, listed, index, extras): a cache key."""
+    from gogooku3.data.digest import frame_sha256
+
+    tables = {"listed": market.listed, "index": market.index, **(market.extras or {})}
+    present = sorted(k for k, t in tables.items() if t is not None)
+    return [frame_sha256(market.quotes), *(f"{k}:{frame_sha256(tables[k])}" for k in present)]
+
+
 def build_features(
     market: MarketData,
     groups: Mapping[str, Mapping[str, Any]],
     *,
     name: str = "custom",
     store_dir: Path | None = None,
+    objects: ObjectStore | None = None,
+    cache: Cache | None = None,
 ) -> FeaturePanel:
     """Compute (or load from ``store_dir``) the features of ``groups`` for ``market``.
 
     ``groups`` maps registry group names to their parameters (see conf/features/).
     The result has exactly the rows of ``market.quotes``, sorted by Code then Date.
+    With ``objects`` the store's entries live in that ObjectStore (``features/<entry>``);
+    with ``cache`` a computed panel is cached under the digests of every input table, the
+    feature config and the feature code.
     """
     norm = normalize_groups(groups)
     cfg_hash = store.config_hash(norm)
     path = store.entry_path(store_dir, market.digest, cfg_hash) if store_dir and market.digest else None
     if path is not None:
-        hit = store.load(path)
+        hit = store.load(path, objects)
         if hit is not None:
             frame, specs = hit
             if frame.height == market.quotes.height:
@@ -122,13 +138,30 @@ def build_features(
             log.warning("features: store entry %s has %d rows, quotes %d; recomputing",
                         path, frame.height, market.quotes.height)
     t0 = time.perf_counter()
-    frame, specs, timings = _run_groups(market, norm, name)
+    if cache is not None:
+        computed: list[dict[str, float]] = []
+
+        def compute() -> tuple[pl.DataFrame, list[FeatureSpec]]:
+            frame, specs, timings = _run_groups(market, norm, name)
+            computed.append(timings)
+            return frame, specs
+
+        frame, specs = cache.get_or_compute(
+            ("features", *market_digests(market), cfg_hash, store.feature_code_digest()), compute,
+            encode=lambda v: store.entry_bytes(*v), decode=store.entry_from_bytes,
+        )  # fmt: skip
+        if not computed:
+            log.info("features: %s (%d features) from the cache", name, len(specs))
+            return FeaturePanel(frame, specs, cfg_hash, from_cache=True, name=name)
+        timings = computed[0]
+    else:
+        frame, specs, timings = _run_groups(market, norm, name)
     if frame.height != market.quotes.height:  # guard for the contract; should never happen
         raise DataError(f"features: produced {frame.height} rows for {market.quotes.height} quote rows")
     log.info("features: computed %s: %d features x %d rows in %.1fs",
              name, len(specs), frame.height, time.perf_counter() - t0)
     log.debug("features: seconds per group: %s", ", ".join(f"{g} {t:.2f}" for g, t in timings.items()))
     if path is not None:
-        store.save(path, frame, specs, {"name": name, "digest": market.digest, "config_hash": cfg_hash})
+        store.save(path, frame, specs, {"name": name, "digest": market.digest, "config_hash": cfg_hash}, objects)
         log.info("features: stored %s at %s", name, path)
     return FeaturePanel(frame, specs, cfg_hash, from_cache=False, name=name, timings=dict(timings))

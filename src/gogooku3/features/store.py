@@ -84,6 +84,23 @@ def load(path: Path, objects: ObjectStore | None = None) -> tuple[pl.DataFrame, 
     return frame, specs
 
 
+SPEC_FIELDS = ("name", "group", "sources", "window", "lookback", "description")
+
+
+def entry_bytes(frame: pl.DataFrame, specs: list[FeatureSpec]) -> bytes:
+    """One entry as bytes (a cache value): 8-byte length, the specs' JSON, then the frame as Arrow IPC."""
+    meta = json.dumps([{k: s.to_dict()[k] for k in SPEC_FIELDS} for s in specs]).encode()
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer)
+    return len(meta).to_bytes(8, "big") + meta + buffer.getvalue()
+
+
+def entry_from_bytes(data: bytes) -> tuple[pl.DataFrame, list[FeatureSpec]]:
+    size = int.from_bytes(data[:8], "big")
+    specs = [FeatureSpec(**{**d, "sources": tuple(d["sources"])}) for d in json.loads(data[8 : 8 + size])]
+    return pl.read_ipc(io.BytesIO(data[8 + size :])), specs
+
+
 def save(path: Path, frame: pl.DataFrame, specs: list[FeatureSpec],
          info: Mapping[str, Any], objects: ObjectStore | None = None) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half an entry.

@@ -82,6 +82,9 @@ def load_model(spec: str, tracking_uri: str, registry_name: str = names.DEFAULT_
                           f"({str(exc).splitlines()[0][:160]})") from None  # fmt: skip
     if not expected:
         raise IntegrityError(f"gate 5: model={spec} has no {names.ARTIFACT_SHA256_TAG} tag; refusing an unpinned model")
+    from gogooku3.storage.artifacts import export_mlflow_endpoint
+
+    export_mlflow_endpoint()  # a bundle logged with storage=s3 lives in the bucket
     with tempfile.TemporaryDirectory(prefix="g3model_") as tmp:
         mlflow.set_tracking_uri(tracking_uri)
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))

@@ -51,14 +51,17 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
     sha, dirty = git_state(Path(cfg.paths.root_dir))
     lineage = Lineage(run={"git_sha": sha, "git_dirty": dirty, "overrides": redact_overrides(overrides)})
 
-    # Input, quality and split errors surface before anything is logged.
-    market = _load_market(cfg, lineage)
+    # Storage, input, quality and split errors surface before anything is logged.
+    from gogooku3.pipeline.storage import open_run_storage
+
+    storage = open_run_storage(cfg, tracking.experiment)
+    market = _load_market(cfg, lineage, storage)
     gates = _quality_gates(cfg, market, run_dir)
     market = _check_market(gates, market, lineage)
     folds = _split(cfg, market, horizons, lineage)
 
     with MlflowRun(
-        tracking.uri, tracking.experiment, Path(tracking.artifact_root), _run_name(cfg, overrides), tracking.parent_run_id,
+        tracking.uri, tracking.experiment, storage.artifact_root, _run_name(cfg, overrides), tracking.parent_run_id,
         mirror=_wandb(tracking), mirror_group=current_study_name() or tracking.parent_run_id,
     ) as run:  # fmt: skip
         run.log_config(config, overrides)
@@ -72,7 +75,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
         run.log_dataset(cfg.data.name, market.source, market.digest, {k: str(v) for k, v in market.quotes.schema.items()})
 
         try:
-            panel, feature_panel = _build_panel(cfg, market, horizons, gates, lineage)
+            panel, feature_panel = _build_panel(cfg, market, horizons, gates, lineage, storage)
             run.log_json(feature_panel.metadata(), "features/metadata.json")
             predictions, val = _train_folds(cfg, panel, folds, run, run_dir, lineage)
 
@@ -136,9 +139,11 @@ def _wandb(tracking: Any) -> Any:
     return WandbLogger(**options)
 
 
-def _load_market(cfg: Any, lineage: Lineage) -> MarketData:
+def _load_market(cfg: Any, lineage: Lineage, storage: Any) -> MarketData:
+    from gogooku3.pipeline.storage import data_source
+
     with lineage.step("ingest", params={"source": cfg.data.name}) as step:
-        market = instantiate(cfg.data).load()
+        market = data_source(cfg, storage).load()
         step["outputs"]["quotes"] = {**describe_frame(market.quotes, digest=False), "data_digest": market.digest}
         step["outputs"]["calendar"] = {"name": market.calendar_name, "sessions": market.calendar.len()}
     log.info("data: %d rows, %d codes, calendar %s, digest %s", market.quotes.height, len(market.codes),
@@ -173,13 +178,14 @@ def _gate_summary(gates: Any, gate: str) -> dict[str, Any]:
 
 
 def _build_panel(
-    cfg: Any, market: MarketData, horizons: list[int], gates: Any, lineage: Lineage
+    cfg: Any, market: MarketData, horizons: list[int], gates: Any, lineage: Lineage, storage: Any
 ) -> tuple[Panel, Any]:
     from gogooku3.features import build_features
 
     store = Path(cfg.paths.output_dir) / "feature_store" if cfg.features.get("store", False) else None
     with lineage.step("features", inputs=["ingest"], params={"set": cfg.features.name}) as step:
-        features = build_features(market, cfg.features.groups, name=cfg.features.name, store_dir=store)
+        features = build_features(market, cfg.features.groups, name=cfg.features.name, store_dir=store,
+                                  objects=storage.objects if store else None, cache=storage.cache)  # fmt: skip
         step["outputs"]["features"] = {**describe_frame(features.frame, digest=False), "from_cache": features.from_cache,
                                        "config_hash": features.config_hash, "count": len(features.names)}  # fmt: skip
     with lineage.step("validate_features", inputs=["features"]) as step:

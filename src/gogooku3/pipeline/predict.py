@@ -84,22 +84,26 @@ def _parse(value: Any, key: str) -> date:
 def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
     """Predict, validate and store; with ``evaluate=true`` also score matured predictions."""
     from gogooku3.inference.loading import load_model
-    from gogooku3.pipeline.experiment import instantiate
-    from gogooku3.storage.predictions import LocalPredictionStore
+    from gogooku3.pipeline.storage import data_source, open_run_storage
+    from gogooku3.storage.predictions import open_prediction_store
     from gogooku3.tracking.mlflow_run import MlflowRun
 
     run_dir.mkdir(parents=True, exist_ok=True)
     specs = members_of(cfg)
+    storage = open_run_storage(cfg, cfg.predict.experiment)  # S3 credentials checked before anything is read
     models = [load_model(spec, cfg.tracking.uri, cfg.predict.registry_name) for spec, _ in specs]
     for model in models:
         log.info("model %s: %s, %d features, reads %d sessions (gate 5: files, weights and canary verified)",
                  model.label, model.meta["flavor"], len(model.meta["features"]), model.meta["history_sessions"])
-    market = instantiate(cfg.data).load()
+    market = data_source(cfg, storage).load()
     last = market.quotes.get_column("Date").max()
     days = target_dates(cfg, market.calendar, last)
-    store = LocalPredictionStore(cfg.predict.store)
+    settings = cfg.get("storage")
+    store = open_prediction_store(settings.predictions if settings is not None else None, cfg.predict.store,
+                                  storage.objects, settings.olap if settings is not None else None)  # fmt: skip
+    where = getattr(store, "root", cfg.predict.store)
 
-    with MlflowRun(cfg.tracking.uri, cfg.predict.experiment, Path(cfg.tracking.artifact_root),
+    with MlflowRun(cfg.tracking.uri, cfg.predict.experiment, storage.artifact_root,
                    f"predict {days[0]}" + (f"..{days[-1]}" if len(days) > 1 else ""), None) as run:  # fmt: skip
         run.set_tags({"model_version": "+".join(m.label for m in models),
                       "model_run_id": ",".join(m.run_id for m in models), "data_digest": market.digest,
@@ -107,7 +111,7 @@ def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
                       "features": cfg.features.name, "calendar": market.calendar_name})  # fmt: skip
         timings: dict[str, float] = {}
         predictions, gates, window = predict_sessions(cfg, market, models, [w for _, w in specs], days, run_dir,
-                                                      timings)  # fmt: skip
+                                                      timings, cache=storage.cache)  # fmt: skip
         run.log_metrics({f"predict/seconds_{k}": v for k, v in timings.items()})
         predictions = predictions.with_columns(run_id=pl.lit(run.run_id))
         store.write("predictions", predictions)
@@ -115,7 +119,7 @@ def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
         run.set_tags({"window_data_digest": window.digest})
         run.log_metrics(_summary_metrics(predictions))
         log.info("stored %d predictions for %s in %s", predictions.height,
-                 days[0] if len(days) == 1 else f"{len(days)} sessions", cfg.predict.store)
+                 days[0] if len(days) == 1 else f"{len(days)} sessions", where)
         outcome = PredictOutcome(run.run_id, days, predictions)
         if cfg.get("evaluate", False):
             outcome.realized, outcome.calibration = evaluate_stored(store, market, run, run_dir)
@@ -124,11 +128,14 @@ def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
 
 def predict_sessions(
     cfg: Any, market: MarketData, models: list[Any], weights: list[float], days: list[date], run_dir: Path,
-    timings: dict[str, float] | None = None,
+    timings: dict[str, float] | None = None, cache: Any = None,
 ) -> tuple[pl.DataFrame, Any, MarketData]:  # fmt: skip
     """The stored-schema predictions of ``days`` from the window the models read (no store, no MLflow).
 
     ``timings`` receives the wall seconds of each stage (window and gates, features, inference).
+    With ``cache`` (storage.cache) the window's features and each member's predictions are
+    cached by content digest (the window's tables; the features frame) and model run id; the
+    gates run on cached values exactly as on computed ones.
     """
     import time
 
@@ -150,7 +157,7 @@ def predict_sessions(
     window, _ = gates.processed(window)
     timings["window_and_gates"] = time.perf_counter() - started
     started = time.perf_counter()
-    features = build_features(window, cfg.features.groups, name=cfg.features.name)
+    features = build_features(window, cfg.features.groups, name=cfg.features.name, cache=cache)
     for model in models:
         check_features(model, features.schema(), features.schema_hash())
     frame, _ = gates.features(features.frame, list(features.names), {s.name: s.warmup for s in features.specs})
@@ -165,7 +172,8 @@ def predict_sessions(
         panel = Panel(frame.with_columns(targets), tuple(features.names), model_h, listed=window.listed)
         estimator, quantiles = model.deployable.estimator, tuple(model.meta.get("quantiles") or ())
         kwargs = {"quantiles": True} if quantiles else {}
-        preds = estimator.predict(panel, days[0], days[-1], **kwargs)
+        predict = lambda: estimator.predict(panel, days[0], days[-1], **kwargs)  # noqa: E731 (called at once)
+        preds = _member_predictions(cache, frame, model, days, predict)
         gates.predictions(preds.select("Code", "Date", *[f"pred_h{h}" for h in model_h]), list(model_h),
                           universe=universe, reference=model.meta.get("reference"))  # fmt: skip
         members.append(Member(model.label, weight, preds, quantiles))
@@ -179,6 +187,17 @@ def predict_sessions(
     combined = combined.with_columns(
         for_session=pl.col("Date").replace_strict(list(nxt), list(nxt.values()), return_dtype=pl.Date, default=None))
     return combined, gates, window
+
+
+def _member_predictions(cache: Any, frame: pl.DataFrame, model: Any, days: list[date], compute: Any) -> pl.DataFrame:
+    """One member's predictions, through the cache keyed by the features' digest and the model's run."""
+    if cache is None:
+        return compute()
+    from gogooku3.storage.cache import digest_of
+
+    parts = ("predictions", digest_of(frame), model.run_id, model.meta["feature_schema_hash"], model.label,
+             days[0].isoformat(), days[-1].isoformat())  # fmt: skip
+    return cache.get_or_compute(parts, compute)
 
 
 def _next_session(calendar: pl.Series, day: date) -> date | None:

@@ -241,6 +241,9 @@ class Registry:
 
         from mlflow.artifacts import download_artifacts
 
+        from gogooku3.storage.artifacts import export_mlflow_endpoint
+
+        export_mlflow_endpoint()  # a model logged with storage=s3 lives in the bucket
         path = _find_file(self.client, model.model_id, names.MANIFEST_FILE)
         if path is None:
             raise DataError(f"run {run_id}: LoggedModel {model.model_id} has no {names.MANIFEST_FILE}")

@@ -29,15 +29,21 @@ class AppSettings:
     collectors: Sequence[Any] = field(default_factory=tuple)  # extra prometheus collectors (business metrics)
 
 
-def from_config(cfg: Any, *, latest_session: Callable[[], date] | None = None) -> AppSettings:
-    """AppSettings from a composed ``serving`` node (attribute access) and the environment's secrets."""
+def from_config(
+    cfg: Any, *, latest_session: Callable[[], date] | None = None, storage: Any = None,
+) -> AppSettings:  # fmt: skip
+    """AppSettings from a composed ``serving`` node (attribute access) and the environment's secrets.
+
+    ``storage`` (a ``storage`` group node) picks the prediction store predict.py writes:
+    ``storage.predictions.kind=objects`` reads the object store; without it, parquet under ``store_root``.
+    """
     from gogooku3.serving.secrets import load_secrets
     from gogooku3.serving.sessions import latest_session_fn
 
     secrets = load_secrets(cfg.secret_env, cfg.key_file_env, cfg.secrets_file_env)
     fresh = cfg.freshness
     return AppSettings(
-        store=LocalPredictionStore(cfg.store_root),
+        store=_store(cfg, storage),
         keys=KeyStore(secrets.key_file, secrets.api_secret),
         registry=ModelRegistry(cfg.tracking_uri, cfg.model_name, ttl=cfg.registry_cache_seconds),
         latest_session=latest_session or latest_session_fn(fresh.calendar, fresh.close_time, fresh.grace_minutes),
@@ -45,3 +51,13 @@ def from_config(cfg: Any, *, latest_session: Callable[[], date] | None = None) -
         rate_per_second=cfg.rate_limit.per_second, rate_burst=cfg.rate_limit.burst, max_codes=cfg.max_codes,
         store_cache_seconds=cfg.store_cache_seconds,
     )  # fmt: skip
+
+
+def _store(cfg: Any, storage: Any) -> PredictionStore:
+    if storage is None or storage.predictions.kind == "local":
+        return LocalPredictionStore(cfg.store_root)
+    from gogooku3.storage.objects import open_store
+    from gogooku3.storage.predictions import open_prediction_store
+
+    objects = open_store(storage.objects) if storage.predictions.kind == "objects" else None
+    return open_prediction_store(storage.predictions, cfg.store_root, objects, storage.olap)

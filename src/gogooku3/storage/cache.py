@@ -115,3 +115,20 @@ class RedisCache:
                 self._warned = True
                 log.warning("cache at %s unavailable (%s): computing without it", self._url, type(exc).__name__)
             return None
+
+
+REDIS_URL_ENV = "GOGOOKU3_REDIS_URL"  # an endpoint (and any password): environment only, never YAML
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def open_cache(settings: Any) -> Cache:
+    """The cache a ``storage.cache`` node names: ``none`` or ``redis`` (URL from ``GOGOOKU3_REDIS_URL``)."""
+    import os
+
+    kind = getattr(settings, "kind", "none")
+    if kind == "none":
+        return NullCache()
+    if kind == "redis":
+        url = os.environ.get(REDIS_URL_ENV) or DEFAULT_REDIS_URL
+        return RedisCache(url, db=int(settings.db), ttl_seconds=int(settings.ttl_seconds), prefix=str(settings.prefix))
+    raise ConfigError(f"storage.cache.kind={kind!r}: expected none or redis")

@@ -21,11 +21,12 @@ import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import polars as pl
 
 from gogooku3.errors import DataError
+from gogooku3.storage.objects import ObjectStore
 
 PREDICTION_SCHEMA: dict[str, pl.DataType] = {
     "Code": pl.String,
@@ -174,3 +175,85 @@ class LocalPredictionStore:
             if (start is None or day >= start) and (end is None or day <= end):
                 out.append(d)
         return sorted(out)
+
+
+class ObjectPredictionStore:
+    """The local store's layout on an ObjectStore: ``<prefix>/<table>/Date=YYYY-MM-DD/<key digest>.parquet``.
+
+    One object per write key, replaced whole by a put, and sha256-checked by the store on
+    every read, so a reader gets the previous object or the new one, never a torn write.
+    """
+
+    def __init__(self, objects: ObjectStore, prefix: str = "predictions") -> None:
+        self.objects, self.prefix = objects, prefix.strip("/")
+
+    @property
+    def root(self) -> str:
+        return f"{getattr(self.objects, 'where', getattr(self.objects, 'root', 'objects'))}:{self.prefix}/"
+
+    def write(self, table: str, frame: pl.DataFrame) -> None:
+        import io
+
+        _, key = _table(table)
+        frame = conform(table, frame)
+        for values, part in frame.group_by(list(key), maintain_order=True):
+            day = values[key.index("Date")]
+            name = hashlib.sha256(repr(tuple(str(v) for v in values)).encode()).hexdigest()[:16]
+            buffer = io.BytesIO()
+            part.write_parquet(buffer)
+            self.objects.put(f"{self.prefix}/{table}/Date={day.isoformat()}/{name}.parquet", buffer.getvalue())
+
+    def read(
+        self, table: str, start: date | None = None, end: date | None = None, *,
+        codes: Sequence[str] | None = None, horizon: int | None = None, model_version: str | None = None,
+    ) -> pl.DataFrame:  # fmt: skip
+        import io
+
+        schema, _ = _table(table)
+        keys = [k for day, k in self._keys(table) if (start is None or day >= start) and (end is None or day <= end)]
+        if not keys:
+            return pl.DataFrame(schema=schema)
+        frame = pl.concat([pl.read_parquet(io.BytesIO(self.objects.get(k))) for k in keys], how="vertical")
+        sort = [c for c in ("Date", "horizon", "rank", "Code", "gate") if c in schema]
+        return filter_rows(conform(table, frame), start, end, codes, horizon, model_version).sort(sort)
+
+    def dates(self, table: str = "predictions") -> list[date]:
+        return sorted({day for day, _ in self._keys(table)})
+
+    def _keys(self, table: str) -> list[tuple[date, str]]:
+        _table(table)
+        out = []
+        for info in self.objects.list(f"{self.prefix}/{table}/"):
+            folder, _, name = info.key[len(self.prefix) + len(table) + 2 :].partition("/")
+            if folder.startswith("Date=") and name.endswith(".parquet") and "/" not in name:
+                out.append((date.fromisoformat(folder.removeprefix("Date=")), info.key))
+        return sorted(out)
+
+
+def open_prediction_store(
+    settings: Any, local_root: str | Path, objects: ObjectStore | None = None, olap: Any = None,
+) -> PredictionStore:  # fmt: skip
+    """The store ``storage.predictions.kind`` names: local (parquet under ``local_root``), objects or olap.
+
+    ``olap`` is the ``storage.olap`` node (kind chdb: a directory; clickhouse: a server URL).
+    """
+    from gogooku3.errors import ConfigError
+
+    kind = getattr(settings, "kind", "local")
+    if kind == "local":
+        return LocalPredictionStore(local_root)
+    if kind == "objects":
+        if objects is None:
+            raise ConfigError("storage.predictions.kind=objects needs an object store (storage.objects)")
+        return ObjectPredictionStore(objects)
+    if kind == "olap":
+        from gogooku3.storage.olap import ChdbOlap, ClickHouseOlap
+        from gogooku3.storage.olap_predictions import OlapPredictionStore
+
+        olap_kind = getattr(olap, "kind", None)
+        if olap_kind not in ("chdb", "clickhouse"):
+            raise ConfigError(f"storage.olap.kind={olap_kind!r}: expected chdb or clickhouse")
+        db = ChdbOlap(olap.path) if olap_kind == "chdb" else ClickHouseOlap(str(olap.url))
+        db.apply_schema()
+        return OlapPredictionStore(db)
+    raise ConfigError(f"storage.predictions.kind={kind!r}: expected local, objects or olap")

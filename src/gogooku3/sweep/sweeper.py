@@ -225,6 +225,11 @@ class OptunaSweeperImpl:
         uri = self.tracking_uri or OmegaConf.select(self.config, "tracking.uri", default=None)
         experiment = self.experiment or OmegaConf.select(self.config, "tracking.experiment", default=None)
         artifact_root = OmegaConf.select(self.config, "tracking.artifact_root", default=None)
+        objects = OmegaConf.select(self.config, "storage.objects", default=None)
+        if objects is not None and artifact_root is not None:  # storage=s3: the trials' bucket root
+            from gogooku3.storage.artifacts import artifact_location
+
+            artifact_root = artifact_location(objects, str(artifact_root))
         return uri, experiment, artifact_root
 
     # -- the loop ----------------------------------------------------------------------------

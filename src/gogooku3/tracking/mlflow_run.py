@@ -90,13 +90,15 @@ class MlflowRun(_MetricBuffer):
         self,
         uri: str,
         experiment: str,
-        artifact_root: Path,
+        artifact_root: Path | str,
         run_name: str | None = None,
         parent_run_id: str | None = None,
         mirror: Any = None,
         mirror_group: str | None = None,
     ) -> None:
-        self.uri, self.experiment, self.artifact_root = uri, experiment, Path(artifact_root)
+        # A local folder, or a URI such as s3://bucket/prefix/mlflow (gogooku3.storage.artifacts).
+        root = str(artifact_root)
+        self.uri, self.experiment, self.artifact_root = uri, experiment, root if "://" in root else Path(root)
         self.run_name, self.parent_run_id = run_name, parent_run_id
         # A second logger (W&B) receiving copies of config, tags, metrics and plots.
         self.mirror, self.mirror_group = mirror, mirror_group

@@ -76,6 +76,46 @@ def open_store(uri: str) -> Any:
     return client
 
 
+def experiment_location(artifact_root: Path | str | None) -> str | None:
+    """The artifact location a new experiment gets: a URI (``s3://...``) as given, a path as ``file://``."""
+    if artifact_root is None:
+        return None
+    if "://" in str(artifact_root):
+        return str(artifact_root).rstrip("/")
+    Path(artifact_root).mkdir(parents=True, exist_ok=True)
+    return Path(artifact_root).resolve().as_uri()
+
+
+def check_location(found: Any, name: str, artifact_root: Path | str | None) -> None:
+    """An experiment whose artifacts live elsewhere than a remote ``artifact_root`` is never reused.
+
+    Reusing it would put this run's artifacts on the old location (MLflow keeps an experiment's
+    location for life): an S3 run would silently stay local, a local run would land in a bucket.
+    Between local folders an experiment is reused as before.
+    """
+    if artifact_root is None:
+        return
+    wanted = str(artifact_root).rstrip("/")
+    have = (found.artifact_location or "").rstrip("/")
+    remote = "://" in wanted
+    if (remote and have != wanted) or (not remote and "://" in have and not have.startswith("file://")):
+        from gogooku3.errors import ConfigError
+
+        raise ConfigError(f"MLflow experiment {name} keeps its artifacts at {have}, not {wanted}: name a new "
+                          f"experiment for this storage (tracking.experiment=, predict.experiment= for predict.py; "
+                          f"e.g. {name}-s3)")
+
+
+def check_experiment(uri: str, name: str, artifact_root: Path | str | None) -> None:
+    """Before a run writes anything: an existing experiment ``name`` must keep its artifacts at ``artifact_root``."""
+    db = sqlite_path(uri)
+    if is_server(uri) or (db is not None and not db.exists()):  # a store not made yet holds no experiment: create nothing now
+        return
+    found = open_store(uri).get_experiment_by_name(name)
+    if found is not None:
+        check_location(found, name, artifact_root)
+
+
 def ensure_experiment(client: Any, uri: str, name: str, artifact_root: Path | str | None) -> str:
     """The id of experiment ``name``, creating it once even when several runs start together.
 
@@ -83,23 +123,25 @@ def ensure_experiment(client: Any, uri: str, name: str, artifact_root: Path | st
     holds every artifact (proxied, ``mlflow-artifacts:/``), so clients on other machines never
     write a path of their own into the shared experiment.
     """
+    if is_server(uri):
+        artifact_root = None  # the server's artifacts destination, whatever the config says
     found = client.get_experiment_by_name(name)
     if found is not None:
+        check_location(found, name, artifact_root)
         return found.experiment_id
     with store_lock(uri):
         found = client.get_experiment_by_name(name)
         if found is not None:
+            check_location(found, name, artifact_root)
             return found.experiment_id
-        location = None
-        if artifact_root is not None and not is_server(uri):
-            Path(artifact_root).mkdir(parents=True, exist_ok=True)
-            location = Path(artifact_root).resolve().as_uri()
+        location = None if is_server(uri) else experiment_location(artifact_root)
         try:
             return client.create_experiment(name, artifact_location=location)
         except Exception:  # created meanwhile by a process that does not take the lock
             found = client.get_experiment_by_name(name)
             if found is None:
                 raise
+            check_location(found, name, artifact_root)
             return found.experiment_id
 
 
