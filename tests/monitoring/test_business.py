@@ -112,3 +112,29 @@ def test_a_scrape_reads_again_after_the_cache(store, registry_uri):
     c.latest_session = lambda: date(2026, 12, 8)
     assert scrape(c)[(names.PREDICTIONS_READY, ())] == 0
     assert scrape(c)[(names.DATA_FRESHNESS_SESSIONS, ())] == 1
+
+
+def test_from_config_registers_the_collector_on_the_apis_metrics(store, registry_uri, tmp_path, monkeypatch):
+    """The serving config's store, registry, calendar and deadline reach the collector."""
+    import secrets
+    from types import SimpleNamespace as NS
+
+    from fastapi.testclient import TestClient
+
+    from gogooku3.config.serving import ServingSettings
+    from gogooku3.serving.app import create_app
+    from gogooku3.serving.settings import from_config
+
+    monkeypatch.setenv("GOGOOKU3_API_SECRET", secrets.token_hex(32))
+    monkeypatch.setenv("GOGOOKU3_API_KEY_FILE", str(tmp_path / "keys.json"))
+    defaults = ServingSettings()
+    cfg = NS(**{**vars(defaults), "store_root": str(store.root), "tracking_uri": registry_uri, "model_name": MODEL,
+                "audit_log": str(tmp_path / "audit.jsonl"), "security_log": str(tmp_path / "security.jsonl")})
+    settings = from_config(cfg, latest_session=lambda: date(2026, 12, 4))
+    (business,) = [c for c in settings.collectors if isinstance(c, BusinessCollector)]
+    assert business.store is settings.store and business.deadline == defaults.sla.prediction_deadline
+    with TestClient(create_app(settings)) as client:
+        text = client.get("/metrics").text
+    ready = [s for f in text_string_to_metric_families(text) for s in f.samples if s.name == names.PREDICTIONS_READY]
+    assert [s.value for s in ready] == [1.0]
+    assert f'{names.VALIDATION_RANK_IC_LOWER}{{horizon="1"}}' in text
