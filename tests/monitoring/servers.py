@@ -50,8 +50,10 @@ class Server:
 
 def pushgateway(port: int, tmp: Path) -> Server:
     url = f"http://127.0.0.1:{port}"
-    return Server([binary("prometheus-pushgateway"), f"--web.listen-address=127.0.0.1:{port}"], f"{url}/-/ready",
-                  tmp / f"pushgateway-{port}.log")
+    # Debian's default --persistence.file is shared (/var/lib/prometheus/pushgateway.data): use our own.
+    return Server([binary("prometheus-pushgateway"), f"--web.listen-address=127.0.0.1:{port}",
+                   f"--persistence.file={tmp / f'pushgateway-{port}.data'}"], f"{url}/-/ready",
+                  tmp / f"pushgateway-{port}.log")  # fmt: skip
 
 
 def get(url: str) -> str:
