@@ -142,7 +142,7 @@ def main() -> int:
     from gogooku3.serving.audit import verify
     from gogooku3.serving.keys import KeyStore
 
-    sla = compose([]).sla
+    sla = compose([]).serving.sla
     with tempfile.TemporaryDirectory(prefix="bench_api_") as tmp:
         root = Path(tmp)
         days = [date(2026, 12, 1) + timedelta(days=i) for i in range(5)]

@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
     from hydra.utils import instantiate
 
     from gogooku3.errors import GogookuError
+    from gogooku3.monitoring.jobs import job_metrics
 
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose(config_name="train", overrides=argv)
@@ -31,7 +32,9 @@ def main(argv: list[str]) -> int:
         return 2
     source = instantiate(cfg.data)
     try:
-        market = source.load()
+        with job_metrics("ingest") as job:  # pushed to GOGOOKU3_PUSHGATEWAY when set
+            market = source.load()
+            job.rows_ingested = market.quotes.height
     except GogookuError as exc:
         print(f"ingest failed: {exc}", file=sys.stderr)
         if source.summary is not None:

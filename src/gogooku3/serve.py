@@ -16,7 +16,7 @@ USAGE = "usage: python -m gogooku3.serve [serving.port=8500 serving.store_root=.
 
 
 def compose(overrides: list[str]):  # noqa: ANN201 - an OmegaConf node
-    """The composed ``serve`` config, one-line ConfigError on a bad override or value."""
+    """The composed ``serve`` root (``serving``, ``storage``, ``paths``); one-line ConfigError on a bad value."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
@@ -29,8 +29,7 @@ def compose(overrides: list[str]):  # noqa: ANN201 - an OmegaConf node
     register()
     try:
         with initialize_config_dir(str(ROOT / "conf"), version_base=None):
-            cfg = hydra_compose("serve", overrides=overrides)
-        return cfg.serving
+            return hydra_compose("serve", overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(str(exc).strip().splitlines()[0]) from None
 
@@ -43,13 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     from gogooku3.errors import GogookuError
 
     try:
-        cfg = compose(args)
+        root = compose(args)
+        cfg = root.serving
         import uvicorn
 
         from gogooku3.serving.app import create_app
         from gogooku3.serving.settings import from_config
 
-        app = create_app(from_config(cfg))
+        app = create_app(from_config(cfg, storage=root.storage))
     except GogookuError as exc:
         print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ PORT = 18531
 def test_defaults_bind_loopback_with_a_typed_schema():
     from gogooku3.serve import compose
 
-    cfg = compose([])
+    cfg = compose([]).serving
     assert cfg.host == "127.0.0.1" and cfg.rate_limit.burst >= 1 and cfg.sla.p99_seconds > 0
     assert cfg.key_file_env == "GOGOOKU3_API_KEY_FILE"  # the YAML names variables, never holds secrets
 

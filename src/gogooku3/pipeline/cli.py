@@ -30,11 +30,13 @@ def run_task(cfg: DictConfig) -> float | list[float] | None:
     hydra_cfg = HydraConfig.get()
     try:
         from gogooku3.config.check import validate
+        from gogooku3.monitoring.jobs import job_metrics
         from gogooku3.pipeline.experiment import run_experiment
 
         validate(cfg, deep=True)  # before any data is read (train.py's preflight already checked a single run)
         check_optimized_metric(cfg.get("optimized_metric"), [int(h) for h in cfg.horizons])
-        outcome = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
+        with job_metrics("train"):
+            outcome = run_experiment(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
         if hydra_cfg.mode != RunMode.MULTIRUN:  # a sweep ends with its own table of trials
             _print_summary(cfg, outcome)
         return _objective(cfg.get("optimized_metric"), outcome.metrics)

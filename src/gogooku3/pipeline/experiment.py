@@ -40,6 +40,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
     """Train, evaluate and log one experiment; returns its logged summary metrics and where the run is."""
     from omegaconf import OmegaConf
 
+    from gogooku3.monitoring.jobs import track_gates
     from gogooku3.tracking.description import run_description
     from gogooku3.tracking.lineage_plot import render_lineage
     from gogooku3.tracking.mlflow_run import MlflowRun
@@ -57,6 +58,7 @@ def run_experiment(cfg: Any, run_dir: Path, overrides: list[str]) -> RunInfo:
     storage = open_run_storage(cfg, tracking.experiment)
     market = _load_market(cfg, lineage, storage)
     gates = _quality_gates(cfg, market, run_dir)
+    track_gates(gates)  # reported with the train job's pushed metrics (monitoring/jobs.py)
     market = _check_market(gates, market, lineage)
     folds = _split(cfg, market, horizons, lineage)
 

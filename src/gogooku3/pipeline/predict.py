@@ -83,7 +83,15 @@ def _parse(value: Any, key: str) -> date:
 
 def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
     """Predict, validate and store; with ``evaluate=true`` also score matured predictions."""
+    from gogooku3.monitoring.jobs import job_metrics
+
+    with job_metrics("predict"):  # pushed to the Pushgateway when GOGOOKU3_PUSHGATEWAY is set
+        return _run_predict(cfg, run_dir)
+
+
+def _run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
     from gogooku3.inference.loading import load_model
+    from gogooku3.monitoring.jobs import job_metrics
     from gogooku3.pipeline.storage import data_source, open_run_storage
     from gogooku3.storage.predictions import open_prediction_store
     from gogooku3.tracking.mlflow_run import MlflowRun
@@ -122,7 +130,8 @@ def run_predict(cfg: Any, run_dir: Path) -> PredictOutcome:
                  days[0] if len(days) == 1 else f"{len(days)} sessions", where)
         outcome = PredictOutcome(run.run_id, days, predictions)
         if cfg.get("evaluate", False):
-            outcome.realized, outcome.calibration = evaluate_stored(store, market, run, run_dir)
+            with job_metrics("evaluate"):
+                outcome.realized, outcome.calibration = evaluate_stored(store, market, run, run_dir)
         return outcome
 
 
@@ -145,6 +154,7 @@ def predict_sessions(
     from gogooku3.features import build_features
     from gogooku3.inference.ensemble import Member, combine
     from gogooku3.inference.loading import check_features
+    from gogooku3.monitoring.jobs import track_gates
     from gogooku3.quality import QualityGates
 
     history = max(int(m.meta["history_sessions"]) for m in models)
@@ -153,6 +163,7 @@ def predict_sessions(
         raise DataError(f"data: {sessions.len()} sessions up to {days[0]}; the model reads {history}")
     window = market_window(market, sessions[-history], days[-1])
     gates = QualityGates.from_config(cfg.quality, run_dir / "quality", window.calendar, days[-1])
+    track_gates(gates)  # their quarantine counts and failures go with the job's pushed metrics
     window, _ = gates.raw(window)
     window, _ = gates.processed(window)
     timings["window_and_gates"] = time.perf_counter() - started

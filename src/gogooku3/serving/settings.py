@@ -37,19 +37,24 @@ def from_config(
     ``storage`` (a ``storage`` group node) picks the prediction store predict.py writes:
     ``storage.predictions.kind=objects`` reads the object store; without it, parquet under ``store_root``.
     """
+    from gogooku3.monitoring.business import BusinessCollector
     from gogooku3.serving.secrets import load_secrets
     from gogooku3.serving.sessions import latest_session_fn
 
     secrets = load_secrets(cfg.secret_env, cfg.key_file_env, cfg.secrets_file_env)
     fresh = cfg.freshness
+    store = _store(cfg, storage)
+    latest = latest_session or latest_session_fn(fresh.calendar, fresh.close_time, fresh.grace_minutes)
+    business = BusinessCollector(store, cfg.tracking_uri, cfg.model_name, latest, calendar=fresh.calendar,
+                                 close_time=fresh.close_time, deadline=cfg.sla.prediction_deadline)  # fmt: skip
     return AppSettings(
-        store=_store(cfg, storage),
+        store=store,
         keys=KeyStore(secrets.key_file, secrets.api_secret),
         registry=ModelRegistry(cfg.tracking_uri, cfg.model_name, ttl=cfg.registry_cache_seconds),
-        latest_session=latest_session or latest_session_fn(fresh.calendar, fresh.close_time, fresh.grace_minutes),
+        latest_session=latest,
         audit_log=Path(cfg.audit_log), security_log=Path(cfg.security_log),
         rate_per_second=cfg.rate_limit.per_second, rate_burst=cfg.rate_limit.burst, max_codes=cfg.max_codes,
-        store_cache_seconds=cfg.store_cache_seconds,
+        store_cache_seconds=cfg.store_cache_seconds, collectors=(business,),
     )  # fmt: skip
 
 
