@@ -14,14 +14,6 @@ import numpy as np
 import polars as pl
 
 
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk_size):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _update_with_series(digest: "hashlib._Hash", series: pl.Series) -> None:
     digest.update(f"{series.name}\x1f{series.dtype}\x1f{len(series)}\x1e".encode())
     nulls = series.is_null().to_numpy()

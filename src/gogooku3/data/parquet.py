@@ -20,7 +20,8 @@ from pathlib import Path
 import polars as pl
 
 from gogooku3.data.calendar import parse_config_date, resolve_calendar
-from gogooku3.data.digest import combine_digests, file_sha256
+from gogooku3.data.digest import combine_digests
+from gogooku3.storage.objects import file_sha256
 from gogooku3.data.market import MarketData
 from gogooku3.errors import DataError
 from gogooku3.schema import (

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from gogooku3.errors import ConfigError, GogookuError
+from gogooku3.storage.objects import file_sha256
 
 FORMAT = 1
 TREES = {"objects": "**/*", "mlflow_artifacts": "**/*", "conf": "**/*", "runs": "**/.hydra/config.yaml"}
@@ -39,18 +40,10 @@ PARTS = ("objects", "object_store", "mlflow_artifacts", "olap", "mlflow", "conf"
 
 
 # --- files -----------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def tree_entries(root: Path, pattern: str = "**/*") -> list[dict[str, Any]]:
     """(key, sha256, size) of every file under ``root`` matching ``pattern``, sorted by key."""
     files = sorted(p for p in root.glob(pattern) if p.is_file())
-    return [{"key": p.relative_to(root).as_posix(), "sha256": sha256_file(p), "size": p.stat().st_size} for p in files]
+    return [{"key": p.relative_to(root).as_posix(), "sha256": file_sha256(p), "size": p.stat().st_size} for p in files]
 
 
 def copy_tree(src: Path, entries: list[dict[str, Any]], dst: Path) -> None:

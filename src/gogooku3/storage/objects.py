@@ -60,6 +60,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """sha256 of a file's bytes, read in chunks: the one file hasher (backups, bundles, data digests)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def check_key(key: str) -> str:
     """Relative, '/'-separated, no '..' parts: the same key is valid on every backend."""
     parts = key.split("/")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gogooku3.data.digest import file_sha256 as sha256_file
+from gogooku3.storage.objects import file_sha256 as sha256_file
 from gogooku3.errors import GogookuError
 
 ESTIMATORS = {
