@@ -84,7 +84,7 @@ def _build(group: str, cfg, plain: dict, tmp_path) -> None:
         options = dict(plain["tracking"]["wandb"])
         options.pop("enabled")
         inspect.signature(WandbLogger).bind(**options)
-        assert plain["tracking"]["uri"].startswith("sqlite:///")
+        assert plain["tracking"]["uri"].startswith(("sqlite:///", "http://", "https://"))
     if group in ("paths", "all"):
         assert plain["paths"]["data_dir"].startswith(plain["paths"]["output_dir"])
 

@@ -35,3 +35,22 @@ def test_stop_pid_ends_exactly_that_process(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_server_already_on_one_of_its_ports_is_refused_not_joined(tmp_path, monkeypatch):
+    """Another server there would answer the S3 probe with other credentials (403s later, far from the cause)."""
+    import socket
+
+    import pytest
+
+    from gogooku3.errors import ConfigError
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 18396))
+        squatter.listen()
+        server = WeedMini(tmp_path, 18390)
+        with pytest.raises(ConfigError, match="port 18396 on 127.0.0.1 is in use"):
+            server.start()
+        assert server.pid is None

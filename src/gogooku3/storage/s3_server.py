@@ -53,6 +53,9 @@ class WeedMini:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.s3_port}"
 
+    def ports(self) -> list[int]:
+        return [self.base_port + offset + grpc for offset in PORTS.values() for grpc in (0, 1)]
+
     def command(self) -> list[str]:
         cmd = [weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false"]  # fmt: skip
@@ -63,6 +66,11 @@ class WeedMini:
     def start(self, timeout_s: float = 60.0) -> WeedMini:
         if not (os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY")):
             raise ConfigError("weed mini needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
+        # A server already on one of our ports would answer for us, with other credentials.
+        taken = [p for p in self.ports() if _in_use(p)]
+        if taken:
+            raise ConfigError(f"weed mini: port {taken[0]} on 127.0.0.1 is in use (base port {self.base_port} "
+                              f"needs {self.base_port}..{self.base_port + 9} free)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
@@ -92,6 +100,11 @@ class WeedMini:
             return
         stop_pid(self.pid, grace_s, self.proc)
         self.pid = None
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def stop_pid(pid: int, grace_s: float = 2.0, proc: subprocess.Popen | None = None) -> None:
