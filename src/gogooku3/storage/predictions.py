@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -125,6 +125,28 @@ def filter_rows(
     return frame.filter(cond)
 
 
+def _parts(table: str, frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
+    """(``<table>/Date=YYYY-MM-DD/<key digest>.parquet``, rows) per write key: one file or object each."""
+    _, key = _table(table)
+    for values, part in conform(table, frame).group_by(list(key), maintain_order=True):
+        day = values[key.index("Date")]
+        name = hashlib.sha256(repr(tuple(str(v) for v in values)).encode()).hexdigest()[:16]
+        yield f"{table}/Date={day.isoformat()}/{name}.parquet", part
+
+
+def _combine(
+    table: str, frames: list[pl.DataFrame], start: date | None, end: date | None,
+    codes: Sequence[str] | None, horizon: int | None, model_version: str | None,
+) -> pl.DataFrame:  # fmt: skip
+    """The stored parts of ``table`` as one conformed, filtered and sorted frame (empty: the schema)."""
+    schema, _ = _table(table)
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    frame = conform(table, pl.concat(frames, how="vertical"))
+    sort = [c for c in ("Date", "horizon", "rank", "Code", "gate") if c in schema]
+    return filter_rows(frame, start, end, codes, horizon, model_version).sort(sort)
+
+
 class LocalPredictionStore:
     """Parquet files under ``root/<table>/Date=YYYY-MM-DD/<key digest>.parquet``.
 
@@ -136,28 +158,19 @@ class LocalPredictionStore:
         self.root = Path(root)
 
     def write(self, table: str, frame: pl.DataFrame) -> None:
-        _, key = _table(table)
-        frame = conform(table, frame)
-        for values, part in frame.group_by(list(key), maintain_order=True):
-            day = values[key.index("Date")]
-            folder = self.root / table / f"Date={day.isoformat()}"
-            folder.mkdir(parents=True, exist_ok=True)
-            name = hashlib.sha256(repr(tuple(str(v) for v in values)).encode()).hexdigest()[:16]
-            tmp = folder / f".{name}.parquet.tmp"
+        for key, part in _parts(table, frame):
+            path = self.root / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
             part.write_parquet(tmp)
-            os.replace(tmp, folder / f"{name}.parquet")
+            os.replace(tmp, path)
 
     def read(
         self, table: str, start: date | None = None, end: date | None = None, *,
         codes: Sequence[str] | None = None, horizon: int | None = None, model_version: str | None = None,
     ) -> pl.DataFrame:  # fmt: skip
-        schema, _ = _table(table)
         files = [f for d in self._date_dirs(table, start, end) for f in sorted(d.glob("*.parquet"))]
-        if not files:
-            return pl.DataFrame(schema=schema)
-        frame = pl.concat([pl.read_parquet(f) for f in files], how="vertical")
-        sort = [c for c in ("Date", "horizon", "rank", "Code", "gate") if c in schema]
-        return filter_rows(conform(table, frame), start, end, codes, horizon, model_version).sort(sort)
+        return _combine(table, [pl.read_parquet(f) for f in files], start, end, codes, horizon, model_version)
 
     def dates(self, table: str = "predictions") -> list[date]:
         return sorted(date.fromisoformat(d.name.removeprefix("Date=")) for d in self._date_dirs(table, None, None))
@@ -194,14 +207,10 @@ class ObjectPredictionStore:
     def write(self, table: str, frame: pl.DataFrame) -> None:
         import io
 
-        _, key = _table(table)
-        frame = conform(table, frame)
-        for values, part in frame.group_by(list(key), maintain_order=True):
-            day = values[key.index("Date")]
-            name = hashlib.sha256(repr(tuple(str(v) for v in values)).encode()).hexdigest()[:16]
+        for key, part in _parts(table, frame):
             buffer = io.BytesIO()
             part.write_parquet(buffer)
-            self.objects.put(f"{self.prefix}/{table}/Date={day.isoformat()}/{name}.parquet", buffer.getvalue())
+            self.objects.put(f"{self.prefix}/{key}", buffer.getvalue())
 
     def read(
         self, table: str, start: date | None = None, end: date | None = None, *,
@@ -209,13 +218,9 @@ class ObjectPredictionStore:
     ) -> pl.DataFrame:  # fmt: skip
         import io
 
-        schema, _ = _table(table)
         keys = [k for day, k in self._keys(table) if (start is None or day >= start) and (end is None or day <= end)]
-        if not keys:
-            return pl.DataFrame(schema=schema)
-        frame = pl.concat([pl.read_parquet(io.BytesIO(self.objects.get(k))) for k in keys], how="vertical")
-        sort = [c for c in ("Date", "horizon", "rank", "Code", "gate") if c in schema]
-        return filter_rows(conform(table, frame), start, end, codes, horizon, model_version).sort(sort)
+        frames = [pl.read_parquet(io.BytesIO(self.objects.get(k))) for k in keys]
+        return _combine(table, frames, start, end, codes, horizon, model_version)
 
     def dates(self, table: str = "predictions") -> list[date]:
         return sorted({day for day, _ in self._keys(table)})
