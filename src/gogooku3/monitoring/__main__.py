@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Prometheus http://{s['host']}:{s['prometheus_port']}  Pushgateway http://{s['host']}:"
               f"{s['pushgateway_port']}  Alertmanager http://{s['host']}:{s['alertmanager_port']}")  # fmt: skip
     except (GogookuError, RuntimeError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2
     return 0
 

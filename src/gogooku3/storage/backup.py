@@ -458,5 +458,5 @@ def main(verb: str, args: list[str]) -> int:
     try:
         return {"backup": backup, "verify": verify, "restore": restore}[verb](parsed)
     except GogookuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2
