@@ -16,7 +16,7 @@ USAGE = "usage: python -m gogooku3.serve [serving.port=8500 serving.store_root=.
 
 
 def compose(overrides: list[str]):  # noqa: ANN201 - an OmegaConf node
-    """The composed ``serve`` root (``serving``, ``storage``, ``paths``); one-line ConfigError on a bad value."""
+    """The composed ``serve`` root (``serving``, ``storage``, ``monitoring``, ``paths``); one-line ConfigError on a bad value."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from gogooku3.serving.app import create_app
         from gogooku3.serving.settings import from_config
 
-        app = create_app(from_config(cfg, storage=root.storage))
+        app = create_app(from_config(cfg, storage=root.storage, monitoring=root.monitoring))
     except GogookuError as exc:
         print(f"gogooku3: error: {exc}", file=sys.stderr)
         return 2

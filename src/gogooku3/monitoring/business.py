@@ -53,7 +53,8 @@ def _at(day: date, hhmm: str) -> float:
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=TOKYO).timestamp()
 
 
-def _pick_version(versions: list[str], champion: str | None) -> str | None:
+def pick_version(versions: list[str], champion: str | None) -> str | None:
+    """The model a day is shown with: the champion when stored that day, else the newest version label."""
     if not versions:
         return None
     return champion if champion in versions else max(versions, key=lambda v: (len(v), v))
@@ -64,11 +65,15 @@ class BusinessCollector:
 
     def __init__(
         self, store: Any, tracking_uri: str, model_name: str, latest_session: Callable[[], date], *,
-        calendar: str = "XTKS", close_time: str = "15:30", deadline: str = "08:30", k: int = 20,
+        calendar: str = "XTKS", close_time: str = "15:30", deadline: str = "08:30", k: int | None = None,
         cache_seconds: float = 5.0, now: Callable[[], float] = time.time,
     ) -> None:  # fmt: skip
         self.store, self.tracking_uri, self.model_name = store, tracking_uri, model_name
         self.latest_session, self.calendar, self.close_time, self.deadline = latest_session, calendar, close_time, deadline
+        if k is None:  # the window the alert rules name (monitoring.thresholds.rank_ic_sessions)
+            from gogooku3.config.monitoring import Thresholds
+
+            k = Thresholds.rank_ic_sessions
         self.k, self.cache_seconds, self.now = int(k), float(cache_seconds), now
         self._cache: tuple[float, list[Any]] | None = None
         self._lock = threading.Lock()
@@ -128,7 +133,7 @@ class BusinessCollector:
         version = None if champion is None else str(champion.version)
         realized = self.store.read("realized")
         for (h,), part in sorted(realized.group_by(["horizon"]), key=lambda kv: kv[0][0]):
-            mv = _pick_version(part.get_column("model_version").unique().to_list(), version)
+            mv = pick_version(part.get_column("model_version").unique().to_list(), version)
             daily = part.filter(pl.col("model_version") == mv).sort("Date").get_column("rank_ic").drop_nans().drop_nulls()
             if daily.len():
                 fams["ic"].add_metric([str(h)], float(daily[-1]))
@@ -157,7 +162,7 @@ class BusinessCollector:
         recent = self.store.read("predictions", days[-2] if len(days) > 1 else newest, newest)
         universe = recent.get_column("Code").n_unique()
         today = recent.filter(pl.col("Date") == newest)
-        mv = _pick_version(today.get_column("model_version").unique().to_list(), version)
+        mv = pick_version(today.get_column("model_version").unique().to_list(), version)
         for (h,), part in sorted(today.filter(pl.col("model_version") == mv).group_by(["horizon"]),
                                  key=lambda kv: kv[0][0]):  # fmt: skip
             preds = part.get_column("prediction").drop_nulls().drop_nans()

@@ -30,12 +30,13 @@ class AppSettings:
 
 
 def from_config(
-    cfg: Any, *, latest_session: Callable[[], date] | None = None, storage: Any = None,
+    cfg: Any, *, latest_session: Callable[[], date] | None = None, storage: Any = None, monitoring: Any = None,
 ) -> AppSettings:  # fmt: skip
     """AppSettings from a composed ``serving`` node (attribute access) and the environment's secrets.
 
     ``storage`` (a ``storage`` group node) picks the prediction store predict.py writes:
     ``storage.predictions.kind=objects`` reads the object store; without it, parquet under ``store_root``.
+    ``monitoring`` (the ``monitoring`` group) gives the business metrics the window its alert rules name.
     """
     from gogooku3.monitoring.business import BusinessCollector
     from gogooku3.serving.secrets import load_secrets
@@ -46,7 +47,8 @@ def from_config(
     store = _store(cfg, storage)
     latest = latest_session or latest_session_fn(fresh.calendar, fresh.close_time, fresh.grace_minutes)
     business = BusinessCollector(store, cfg.tracking_uri, cfg.model_name, latest, calendar=fresh.calendar,
-                                 close_time=fresh.close_time, deadline=cfg.sla.prediction_deadline)  # fmt: skip
+                                 close_time=fresh.close_time, deadline=cfg.sla.prediction_deadline,
+                                 k=None if monitoring is None else monitoring.thresholds.rank_ic_sessions)  # fmt: skip
     return AppSettings(
         store=store,
         keys=KeyStore(secrets.key_file, secrets.api_secret),
