@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from gogooku3.monitoring.business import pick_version
 from gogooku3.serving import keys as K
 from gogooku3.serving import schemas as S
 from gogooku3.serving.audit import AuditLog, verify
@@ -242,7 +243,7 @@ def create_app(settings: AppSettings) -> FastAPI:
         if not stored:
             raise HTTPException(404, f"no predictions stored for {day}")
         champ = champion()
-        version = q.model_version or (champ if champ in stored else max(stored, key=lambda v: (len(v), v)))
+        version = q.model_version or pick_version(stored, champ)
         if version not in stored:
             raise HTTPException(404, f"no predictions of model_version {version} for {day}")
         frame = frame.filter(pl.col("model_version") == version)
